@@ -1,0 +1,246 @@
+package dev.balance.topology;
+
+import dev.balance.topology.codec.Codecs;
+import dev.balance.topology.codec.MalformedRecordException;
+import dev.balance.topology.codec.StoreKeys;
+import dev.balance.topology.model.Balance;
+import dev.balance.topology.model.BalanceEvent;
+import dev.balance.topology.model.ChangeCommand;
+import dev.balance.topology.model.Result;
+import dev.balance.topology.model.Validation;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The balance rules. One instance per task (partition of {@code balance-changes}); every
+ * decision depends only on the stores and the command, never on the wall clock, so a replay of
+ * the same input after a crash reaches the same verdicts.
+ */
+final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+
+    static final String EVENTS_CHILD = "events-sink";
+    static final String DLQ_CHILD = "dlq-sink";
+
+    private final StreamsSettings settings;
+    private final VerdictListener listener;
+    private final OutcomeCounters counters;
+
+    private ProcessorContext<byte[], byte[]> context;
+    private KeyValueStore<Bytes, byte[]> balances;
+    private KeyValueStore<Bytes, byte[]> transactions;
+    private Bytes purgeCursor;
+
+    BalanceProcessor(StreamsSettings settings, VerdictListener listener, OutcomeCounters counters) {
+        this.settings = settings;
+        this.listener = listener;
+        this.counters = counters;
+    }
+
+    @Override
+    public void init(ProcessorContext<byte[], byte[]> context) {
+        this.context = context;
+        this.balances = context.getStateStore(Stores.BALANCES);
+        this.transactions = context.getStateStore(Stores.TRANSACTIONS);
+        context.schedule(Duration.ofMillis(settings.purgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+                now -> purgeExpiredTransactions());
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        ChangeCommand command;
+        try {
+            long keyAccount = accountKey(record.key());
+            command = Codecs.decodeCommand(record.value());
+            if (command.accountId() != keyAccount) {
+                throw new MalformedRecordException("key account " + keyAccount + " differs from account_id "
+                        + command.accountId());
+            }
+        } catch (MalformedRecordException e) {
+            deadLetter(record, e);
+            return;
+        }
+        BalanceEvent event = decide(command, record.timestamp());
+        context.forward(record.withValue(Codecs.encodeEvent(event)), EVENTS_CHILD);
+        counters.record(event.result(), event.replay());
+        listener.onVerdict(event);
+    }
+
+    /** Decides one command and writes its effects to the stores; returns its outcome. */
+    BalanceEvent decide(ChangeCommand command, long timestampMs) {
+        Map<String, String> problems = Validation.check(command, settings.currencies());
+        if (!problems.isEmpty()) {
+            return unchanged(command, Result.INVALID_COMMAND, timestampMs, problems.toString());
+        }
+        if (command.type() == dev.balance.topology.model.ChangeType.TRANSFER) {
+            return unchanged(command, Result.INVALID_COMMAND, timestampMs, "TRANSFER is not enabled in this release");
+        }
+        Bytes transactionKey = StoreKeys.transactionKey(command.accountId(), command.transactionId());
+        BalanceEvent remembered = rememberedVerdict(transactionKey);
+        if (remembered != null) {
+            if (command.samePayload(remembered.currency(), remembered.type(), remembered.amount(), remembered.toAccountId())) {
+                return remembered.asReplay();
+            }
+            return unchanged(command, Result.IDEMPOTENCY_CONFLICT, timestampMs, null);
+        }
+        Bytes balanceKey = StoreKeys.balanceKey(command.accountId(), command.currency());
+        Balance before = loadBalance(balanceKey, command.currency());
+        Outcome outcome = apply(command, before, timestampMs);
+        BalanceEvent event = event(command, outcome.result(), before, outcome.after(), timestampMs, null);
+        if (outcome.result() == Result.APPLIED) {
+            balances.put(balanceKey, Codecs.encodeBalance(outcome.after()));
+        }
+        transactions.put(transactionKey, Codecs.encodeEvent(event));
+        return event;
+    }
+
+    private record Outcome(Result result, Balance after) {
+    }
+
+    private static Outcome apply(ChangeCommand command, Balance before, long timestampMs) {
+        BigDecimal amount = command.amount();
+        BigDecimal available = before.available();
+        BigDecimal frozen = before.frozen();
+        switch (command.type()) {
+            case DEPOSIT -> available = available.add(amount);
+            case WITHDRAW -> {
+                if (available.compareTo(amount) < 0) {
+                    return new Outcome(Result.INSUFFICIENT_FUNDS, before);
+                }
+                available = available.subtract(amount);
+            }
+            case FREEZE -> {
+                if (available.compareTo(amount) < 0) {
+                    return new Outcome(Result.INSUFFICIENT_FUNDS, before);
+                }
+                available = available.subtract(amount);
+                frozen = frozen.add(amount);
+            }
+            case UNFREEZE -> {
+                if (frozen.compareTo(amount) < 0) {
+                    return new Outcome(Result.INSUFFICIENT_FROZEN, before);
+                }
+                frozen = frozen.subtract(amount);
+                available = available.add(amount);
+            }
+            case SETTLE -> {
+                if (frozen.compareTo(amount) < 0) {
+                    return new Outcome(Result.INSUFFICIENT_FROZEN, before);
+                }
+                frozen = frozen.subtract(amount);
+            }
+            default -> throw new IllegalStateException("no rule for " + command.type());
+        }
+        if (available.compareTo(dev.balance.topology.model.Amounts.BALANCE_LIMIT) >= 0
+                || frozen.compareTo(dev.balance.topology.model.Amounts.BALANCE_LIMIT) >= 0) {
+            return new Outcome(Result.BALANCE_LIMIT_EXCEEDED, before);
+        }
+        return new Outcome(Result.APPLIED, new Balance(available, frozen, before.version() + 1, timestampMs));
+    }
+
+    /**
+     * The remembered verdict of a transaction id, or null when it is unknown or expired. Expiry
+     * compares the verdict's record timestamp with the task's stream time, both of which replay
+     * identically after a crash, so the decision never depends on when a purge happened to run.
+     */
+    private BalanceEvent rememberedVerdict(Bytes transactionKey) {
+        byte[] stored = transactions.get(transactionKey);
+        if (stored == null) {
+            return null;
+        }
+        BalanceEvent event = Codecs.decodeEvent(stored);
+        return expired(event.timestampMs()) ? null : event;
+    }
+
+    private boolean expired(long verdictTimestampMs) {
+        return verdictTimestampMs < context.currentStreamTimeMs() - settings.dedupRetentionMs();
+    }
+
+    private Balance loadBalance(Bytes key, String currency) {
+        byte[] stored = balances.get(key);
+        return stored == null ? Balance.zero(settings.currencies().scale(currency)) : Codecs.decodeBalance(stored);
+    }
+
+    private BalanceEvent unchanged(ChangeCommand command, Result result, long timestampMs, String detail) {
+        Balance current;
+        if (settings.currencies().contains(command.currency()) && command.accountId() > 0) {
+            current = loadBalance(StoreKeys.balanceKey(command.accountId(), command.currency()), command.currency());
+        } else {
+            current = Balance.zero(0);
+        }
+        return event(command, result, current, current, timestampMs, detail);
+    }
+
+    private static BalanceEvent event(ChangeCommand command, Result result, Balance before, Balance after,
+                                      long timestampMs, String detail) {
+        return new BalanceEvent(command.transactionId(), command.accountId(), command.currency(), command.type(),
+                command.amount(), command.toAccountId(), result, false, before.available(), before.frozen(),
+                after.available(), after.frozen(), after.version(), timestampMs, command.userId(),
+                command.description(), detail);
+    }
+
+    /**
+     * Deletes remembered transaction ids past retention, a bounded number of entries per run so a
+     * punctuation never stalls the stream thread; the cursor walks the store over many runs.
+     */
+    private void purgeExpiredTransactions() {
+        List<Bytes> expired = new ArrayList<>();
+        int examined = 0;
+        Bytes next = null;
+        try (KeyValueIterator<Bytes, byte[]> entries = transactions.range(purgeCursor, null)) {
+            while (entries.hasNext()) {
+                KeyValue<Bytes, byte[]> entry = entries.next();
+                if (examined == settings.purgeBatchMax()) {
+                    next = entry.key;
+                    break;
+                }
+                examined++;
+                if (expired(Codecs.decodeEvent(entry.value).timestampMs())) {
+                    expired.add(entry.key);
+                }
+            }
+        }
+        purgeCursor = next;
+        for (Bytes key : expired) {
+            transactions.delete(key);
+        }
+        counters.purged(expired.size());
+    }
+
+    private void deadLetter(Record<byte[], byte[]> record, RuntimeException error) {
+        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+        headers.add("dlq.error.class", error.getClass().getName().getBytes(StandardCharsets.UTF_8));
+        headers.add("dlq.error.message", String.valueOf(error.getMessage()).getBytes(StandardCharsets.UTF_8));
+        context.recordMetadata().ifPresent(meta -> {
+            headers.add("dlq.source.topic", meta.topic().getBytes(StandardCharsets.UTF_8));
+            headers.add("dlq.source.partition", Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
+            headers.add("dlq.source.offset", Long.toString(meta.offset()).getBytes(StandardCharsets.UTF_8));
+        });
+        context.forward(new Record<>(record.key(), record.value(), record.timestamp(), headers), DLQ_CHILD);
+        counters.deadLetter();
+    }
+
+    private static long accountKey(byte[] key) {
+        if (key == null || key.length != 8) {
+            throw new MalformedRecordException("key must be an 8-byte account id, got "
+                    + (key == null ? "null" : key.length + " bytes"));
+        }
+        long value = 0;
+        for (byte b : key) {
+            value = (value << 8) | (b & 0xFF);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.balance.topology.codec;
+
+import dev.balance.topology.model.Balance;
+import dev.balance.topology.model.BalanceEvent;
+import dev.balance.topology.model.ChangeCommand;
+import dev.balance.topology.model.ChangeType;
+import dev.balance.topology.model.Result;
+
+/**
+ * The binary formats of commands, events and balances. Each starts with a format byte so that
+ * stored state and topics written by this release stay readable by later ones: a reader accepts
+ * every format it knows and refuses the rest as malformed, never guessing.
+ */
+public final class Codecs {
+
+    public static final int COMMAND_FORMAT_V1 = 1;
+    public static final int EVENT_FORMAT_V1 = 1;
+    public static final int BALANCE_FORMAT_V1 = 1;
+
+    private Codecs() {
+    }
+
+    public static byte[] encodeCommand(ChangeCommand command) {
+        WireWriter out = new WireWriter(64);
+        out.writeByte(COMMAND_FORMAT_V1);
+        out.writeString(command.transactionId());
+        out.writeFixedLong(command.accountId());
+        out.writeNullableString(command.userId());
+        out.writeString(command.currency());
+        out.writeByte(command.type().code());
+        out.writeDecimal(command.amount());
+        out.writeFixedLong(command.toAccountId());
+        out.writeNullableString(command.description());
+        out.writeNullableString(command.metadata());
+        return out.toByteArray();
+    }
+
+    public static ChangeCommand decodeCommand(byte[] bytes) {
+        WireReader in = new WireReader(bytes);
+        int format = in.readByte();
+        if (format != COMMAND_FORMAT_V1) {
+            throw new MalformedRecordException("unknown command format " + format);
+        }
+        String transactionId = in.readString();
+        long accountId = in.readFixedLong();
+        String userId = in.readNullableString();
+        String currency = in.readString();
+        ChangeType type = changeType(in.readByte());
+        var amount = in.readDecimal();
+        long toAccountId = in.readFixedLong();
+        String description = in.readNullableString();
+        String metadata = in.readNullableString();
+        in.expectEnd();
+        return new ChangeCommand(transactionId, accountId, userId, currency, type, amount, toAccountId,
+                description, metadata);
+    }
+
+    public static byte[] encodeEvent(BalanceEvent event) {
+        WireWriter out = new WireWriter(96);
+        out.writeByte(EVENT_FORMAT_V1);
+        out.writeString(event.transactionId());
+        out.writeFixedLong(event.accountId());
+        out.writeString(event.currency());
+        out.writeByte(event.type().code());
+        out.writeDecimal(event.amount());
+        out.writeFixedLong(event.toAccountId());
+        out.writeByte(event.result().code());
+        out.writeBoolean(event.replay());
+        out.writeDecimal(event.availableBefore());
+        out.writeDecimal(event.frozenBefore());
+        out.writeDecimal(event.availableAfter());
+        out.writeDecimal(event.frozenAfter());
+        out.writeVarLong(event.version());
+        out.writeSignedVarLong(event.timestampMs());
+        out.writeNullableString(event.userId());
+        out.writeNullableString(event.description());
+        out.writeNullableString(event.detail());
+        return out.toByteArray();
+    }
+
+    public static BalanceEvent decodeEvent(byte[] bytes) {
+        WireReader in = new WireReader(bytes);
+        int format = in.readByte();
+        if (format != EVENT_FORMAT_V1) {
+            throw new MalformedRecordException("unknown event format " + format);
+        }
+        String transactionId = in.readString();
+        long accountId = in.readFixedLong();
+        String currency = in.readString();
+        ChangeType type = changeType(in.readByte());
+        var amount = in.readDecimal();
+        long toAccountId = in.readFixedLong();
+        int resultCode = in.readByte();
+        Result result = Result.ofCode(resultCode);
+        if (result == null) {
+            throw new MalformedRecordException("unknown result code " + resultCode);
+        }
+        boolean replay = in.readBoolean();
+        var availableBefore = in.readDecimal();
+        var frozenBefore = in.readDecimal();
+        var availableAfter = in.readDecimal();
+        var frozenAfter = in.readDecimal();
+        long version = in.readVarLong();
+        long timestampMs = in.readSignedVarLong();
+        String userId = in.readNullableString();
+        String description = in.readNullableString();
+        String detail = in.readNullableString();
+        in.expectEnd();
+        return new BalanceEvent(transactionId, accountId, currency, type, amount, toAccountId, result, replay,
+                availableBefore, frozenBefore, availableAfter, frozenAfter, version, timestampMs, userId,
+                description, detail);
+    }
+
+    public static byte[] encodeBalance(Balance balance) {
+        WireWriter out = new WireWriter(32);
+        out.writeByte(BALANCE_FORMAT_V1);
+        out.writeDecimal(balance.available());
+        out.writeDecimal(balance.frozen());
+        out.writeVarLong(balance.version());
+        out.writeSignedVarLong(balance.updatedAtMs());
+        return out.toByteArray();
+    }
+
+    public static Balance decodeBalance(byte[] bytes) {
+        WireReader in = new WireReader(bytes);
+        int format = in.readByte();
+        if (format != BALANCE_FORMAT_V1) {
+            throw new MalformedRecordException("unknown balance format " + format);
+        }
+        var available = in.readDecimal();
+        var frozen = in.readDecimal();
+        long version = in.readVarLong();
+        long updatedAtMs = in.readSignedVarLong();
+        in.expectEnd();
+        return new Balance(available, frozen, version, updatedAtMs);
+    }
+
+    private static ChangeType changeType(int code) {
+        ChangeType type = ChangeType.ofCode(code);
+        if (type == null) {
+            throw new MalformedRecordException("unknown change type " + code);
+        }
+        return type;
+    }
+}

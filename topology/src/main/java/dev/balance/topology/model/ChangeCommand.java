@@ -1,0 +1,53 @@
+package dev.balance.topology.model;
+
+import java.math.BigDecimal;
+import java.util.Objects;
+
+/**
+ * One balance change as it travels on the {@code balance-changes} topic, keyed by account id.
+ *
+ * @param transactionId unique per account; the idempotency key
+ * @param accountId     positive
+ * @param userId        optional, up to 64 characters, null when absent
+ * @param currency      a registered currency code
+ * @param type          the operation
+ * @param amount        strictly positive, at the currency's scale
+ * @param toAccountId   the credited account of a TRANSFER, 0 for every other type
+ * @param description   optional, up to 256 characters, null when absent
+ * @param metadata      optional JSON object text, up to 4 KB, null when absent
+ */
+public record ChangeCommand(
+        String transactionId,
+        long accountId,
+        String userId,
+        String currency,
+        ChangeType type,
+        BigDecimal amount,
+        long toAccountId,
+        String description,
+        String metadata) {
+
+    public ChangeCommand {
+        Objects.requireNonNull(transactionId, "transactionId");
+        Objects.requireNonNull(currency, "currency");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(amount, "amount");
+    }
+
+    /** A change without the optional fields. */
+    public static ChangeCommand of(String transactionId, long accountId, String currency, ChangeType type, BigDecimal amount) {
+        return new ChangeCommand(transactionId, accountId, null, currency, type, amount, 0L, null, null);
+    }
+
+    /**
+     * True when the other command asks for the same change: same type, currency, amount and
+     * target. Reusing a transaction id for a different change is a conflict. Amounts compare by
+     * value, so "1.5" and "1.50" are the same amount.
+     */
+    public boolean samePayload(String otherCurrency, ChangeType otherType, BigDecimal otherAmount, long otherToAccountId) {
+        return type == otherType
+                && currency.equals(otherCurrency)
+                && amount.compareTo(otherAmount) == 0
+                && toAccountId == otherToAccountId;
+    }
+}

@@ -1,0 +1,86 @@
+package dev.balance.topology.model;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Field rules of a change (DESIGN §4-5). The API calls this before producing and the topology
+ * calls it again, because the topology never trusts its input. Returns the problems by field,
+ * empty when the command is valid.
+ */
+public final class Validation {
+
+    public static final int TRANSACTION_ID_LENGTH_MAX = 64;
+    public static final int USER_ID_LENGTH_MAX = 64;
+    public static final int DESCRIPTION_LENGTH_MAX = 256;
+    public static final int METADATA_BYTES_MAX = 4096;
+    private static final Pattern TRANSACTION_ID = Pattern.compile("[A-Za-z0-9._:-]{1," + TRANSACTION_ID_LENGTH_MAX + "}");
+
+    private Validation() {
+    }
+
+    public static Map<String, String> check(ChangeCommand command, Currencies currencies) {
+        Map<String, String> errors = new LinkedHashMap<>();
+        checkTransactionId(command.transactionId(), errors);
+        if (command.accountId() <= 0) {
+            errors.put("account_id", "must be a positive 64-bit integer");
+        }
+        if (command.userId() != null && command.userId().length() > USER_ID_LENGTH_MAX) {
+            errors.put("user_id", "must be at most " + USER_ID_LENGTH_MAX + " characters");
+        }
+        if (!currencies.contains(command.currency())) {
+            errors.put("currency_code", "unknown currency '" + command.currency() + "'");
+        } else {
+            try {
+                Amounts.check(command.amount(), currencies.scale(command.currency()));
+            } catch (Amounts.InvalidAmountException e) {
+                errors.put("amount", e.getMessage());
+            }
+        }
+        if (command.type() == ChangeType.TRANSFER) {
+            if (command.toAccountId() <= 0) {
+                errors.put("to_account_id", "is required for TRANSFER and must be a positive 64-bit integer");
+            } else if (command.toAccountId() == command.accountId()) {
+                errors.put("to_account_id", "must differ from account_id");
+            }
+        } else if (command.toAccountId() != 0) {
+            errors.put("to_account_id", "is only allowed for TRANSFER");
+        }
+        if (command.description() != null && command.description().length() > DESCRIPTION_LENGTH_MAX) {
+            errors.put("description", "must be at most " + DESCRIPTION_LENGTH_MAX + " characters");
+        }
+        if (command.metadata() != null && utf8Length(command.metadata()) > METADATA_BYTES_MAX) {
+            errors.put("metadata", "must be at most " + METADATA_BYTES_MAX + " bytes");
+        }
+        return errors;
+    }
+
+    public static void checkTransactionId(String transactionId, Map<String, String> errors) {
+        if (transactionId == null || !TRANSACTION_ID.matcher(transactionId).matches()) {
+            errors.put("transaction_id", "must be 1-" + TRANSACTION_ID_LENGTH_MAX + " characters of [A-Za-z0-9._:-]");
+        }
+    }
+
+    public static boolean isTransactionId(String transactionId) {
+        return transactionId != null && TRANSACTION_ID.matcher(transactionId).matches();
+    }
+
+    private static int utf8Length(String text) {
+        int bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+}
