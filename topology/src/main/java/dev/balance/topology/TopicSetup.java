@@ -1,0 +1,64 @@
+package dev.balance.topology;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * Creates the topics of DESIGN §3 when they are missing. Existing topics are left as they are
+ * (partition counts are never changed behind the operator's back: that would move keys).
+ */
+public final class TopicSetup {
+
+    private static final long ADMIN_TIMEOUT_MS = 60_000;
+
+    private TopicSetup() {
+    }
+
+    /** Creates the missing topics; returns the names it created. */
+    public static List<String> ensureTopics(String bootstrapServers, TopicNames names, int partitions,
+                                            short replicationFactor, int minInsyncReplicas) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS))) {
+            Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            Map<String, String> configs = Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInsyncReplicas));
+            List<NewTopic> missing = new ArrayList<>();
+            for (String name : names.all()) {
+                if (!existing.contains(name)) {
+                    missing.add(new NewTopic(name, partitions, replicationFactor).configs(configs));
+                }
+            }
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            }
+            return missing.stream().map(NewTopic::name).toList();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not create topics on " + bootstrapServers + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Usage: TopicSetup bootstrapServers partitions replicationFactor minInsyncReplicas [topicPrefix] */
+    public static void main(String[] args) {
+        if (args.length < 4) {
+            System.err.println("usage: TopicSetup <bootstrap> <partitions> <replication-factor> <min-insync-replicas> [prefix]");
+            System.exit(2);
+        }
+        TopicNames names = TopicNames.withPrefix(args.length > 4 ? args[4] : "");
+        List<String> created = ensureTopics(args[0], names, Integer.parseInt(args[1]), Short.parseShort(args[2]),
+                Integer.parseInt(args[3]));
+        for (String name : names.all()) {
+            System.out.println((created.contains(name) ? "created " : "exists  ") + name);
+        }
+    }
+}
