@@ -1,0 +1,95 @@
+package dev.balance.sink.mysql;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.regex.Pattern;
+
+/**
+ * The schema of {@code scripts/init-mysql.sql}, which the build copies next to this class so the
+ * file stays the only copy of the DDL. The script names the database {@code balance_system}; the
+ * sink runs it for the database of its configuration by renaming it in the statements that name
+ * a database (CREATE DATABASE and USE). Every statement is idempotent.
+ */
+final class SchemaScript {
+
+    static final String RESOURCE = "init-mysql.sql";
+    static final String SCRIPT_DATABASE = "balance_system";
+    private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
+    private static final Pattern SCRIPT_DATABASE_WORD = Pattern.compile("\\b" + SCRIPT_DATABASE + "\\b");
+
+    private SchemaScript() {
+    }
+
+    /** The statements of the script, comments dropped, for the given database. */
+    static List<String> statementsFor(String database) {
+        if (!DATABASE_NAME.matcher(database).matches()) {
+            throw new IllegalArgumentException("database name must match " + DATABASE_NAME + ", got " + database);
+        }
+        List<String> statements = new ArrayList<>();
+        for (String statement : split(read())) {
+            statements.add(namesDatabase(statement)
+                    ? SCRIPT_DATABASE_WORD.matcher(statement).replaceAll("`" + database + "`")
+                    : statement);
+        }
+        return statements;
+    }
+
+    /** Creates the database if missing and applies every statement, over one plain connection. */
+    static void apply(MysqlSinkConfig config) throws SQLException {
+        Properties props = new Properties();
+        props.setProperty("user", config.mysqlUser());
+        props.setProperty("password", config.mysqlPassword());
+        props.setProperty("connectTimeout", Long.toString(config.connectTimeoutMs()));
+        props.setProperty("socketTimeout", Long.toString(config.socketTimeoutMs()));
+        try (Connection connection = DriverManager.getConnection(config.serverUrl(), props);
+             Statement statement = connection.createStatement()) {
+            for (String sql : statementsFor(config.databaseName())) {
+                statement.execute(sql);
+            }
+        }
+    }
+
+    static List<String> split(String script) {
+        StringBuilder text = new StringBuilder();
+        for (String line : script.split("\n")) {
+            String trimmed = line.strip();
+            if (!trimmed.startsWith("--")) {
+                text.append(line).append('\n');
+            }
+        }
+        List<String> statements = new ArrayList<>();
+        // The script holds no string literals with semicolons, so a semicolon ends a statement.
+        for (String part : text.toString().split(";")) {
+            String statement = part.strip();
+            if (!statement.isEmpty()) {
+                statements.add(statement);
+            }
+        }
+        return statements;
+    }
+
+    private static boolean namesDatabase(String statement) {
+        String upper = statement.toUpperCase(java.util.Locale.ROOT);
+        return upper.startsWith("CREATE DATABASE") || upper.startsWith("USE ");
+    }
+
+    private static String read() {
+        try (InputStream in = SchemaScript.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("schema resource " + RESOURCE + " is missing from the build");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
