@@ -157,6 +157,8 @@ public record StreamsSettings(
         props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
         // The record cache would only delay changelog writes; every key is written once per record.
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
+        // Processing errors are handled inside the processor (DLQ); this only silences the 5.0 migration warning.
+        props.put("processing.exception.handler.global.enabled", true);
         props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class);
         props.put(BoundedRocksDbConfig.CACHE_BYTES_CONFIG, rocksDbCacheBytes);
         props.put(BoundedRocksDbConfig.WRITE_BUFFER_BYTES_CONFIG, rocksDbWriteBufferBytes);

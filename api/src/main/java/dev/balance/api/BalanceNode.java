@@ -1,0 +1,185 @@
+package dev.balance.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.balance.api.http.ChangeRoutes;
+import dev.balance.api.http.HttpApi;
+import dev.balance.api.http.QueryRoutes;
+import dev.balance.api.http.RequestSigner;
+import dev.balance.api.http.Requests;
+import dev.balance.api.http.Responses;
+import dev.balance.api.query.Forwarder;
+import dev.balance.api.query.LocalStores;
+import dev.balance.api.query.Ownership;
+import dev.balance.api.verdict.VerdictWaiters;
+import dev.balance.topology.BalanceTopology;
+import dev.balance.topology.OutcomeCounters;
+import dev.balance.topology.StreamsSettings;
+import dev.balance.topology.TopicSetup;
+import dev.balance.topology.model.Result;
+import io.javalin.Javalin;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A balance node: its Kafka Streams instance of the topology and its HTTP API. Starts in the
+ * order config → topics → streams → producer → HTTP, and stops in reverse.
+ */
+public final class BalanceNode implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BalanceNode.class);
+
+    private final NodeConfig config;
+    private final PrometheusMeterRegistry registry;
+    private final OutcomeCounters counters = new OutcomeCounters();
+    private KafkaStreams streams;
+    private Producer<Long, byte[]> producer;
+    private Javalin http;
+    private KafkaStreamsMetrics streamsMetrics;
+
+    public BalanceNode(NodeConfig config, PrometheusMeterRegistry registry) {
+        this.config = config;
+        this.registry = registry;
+    }
+
+    public static void main(String[] args) {
+        NodeConfig config = NodeConfig.fromEnv(System.getenv());
+        BalanceNode node = new BalanceNode(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "node-shutdown"));
+        node.start();
+    }
+
+    public BalanceNode start() {
+        StreamsSettings settings = config.streams();
+        if (config.hmacSecret() == null) {
+            LOG.warn("DEV_MODE: no HMAC_SECRET configured, requests are not authenticated");
+        }
+        var created = TopicSetup.ensureTopics(settings.bootstrapServers(), settings.topics(), config.topicPartitions(),
+                settings.replicationFactor(), settings.minInsyncReplicas());
+        if (!created.isEmpty()) {
+            LOG.info("created topics {}", created);
+        }
+        VerdictWaiters waiters = new VerdictWaiters(config.waitersMax());
+        streams = new KafkaStreams(BalanceTopology.build(settings, waiters, counters), settings.toProperties());
+        streams.setUncaughtExceptionHandler(error -> {
+            LOG.error("stream thread failed; replacing it (its task restarts from the last commit)", error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.start();
+        producer = new KafkaProducer<>(producerProperties(settings), new LongSerializer(), new ByteArraySerializer());
+        bindMetrics(waiters);
+
+        ObjectMapper mapper = new ObjectMapper();
+        RequestSigner signer = config.hmacSecret() == null ? null
+                : new RequestSigner(config.hmacSecret(), config.signatureWindowMs());
+        HostInfo self = new HostInfo(config.advertisedHost(), config.advertisedPort());
+        Ownership ownership = new Ownership(streams, self);
+        Forwarder forwarder = new Forwarder(Duration.ofMillis(config.forwardTimeoutMs()), signer, config.selfHostPort());
+        Requests requests = new Requests(mapper, signer);
+        Responses responses = new Responses(mapper);
+        ChangeSubmitter submitter = new ChangeSubmitter(producer, settings.topics().changes(), waiters, config.verdictWaitMs());
+        ChangeRoutes changes = new ChangeRoutes(requests, responses, mapper, settings.currencies(), ownership, submitter,
+                forwarder, config.batchSizeMax());
+        QueryRoutes queries = new QueryRoutes(requests, responses, mapper, settings.currencies(), ownership,
+                new LocalStores(streams), forwarder);
+        http = HttpApi.create(changes, queries, responses, mapper, registry, this::ready, config.bodyBytesMax())
+                .start(config.httpPort());
+        LOG.info("balance node listening on http://{}:{} (advertised as {}), Kafka at {}", "0.0.0.0", http.port(),
+                config.selfHostPort(), settings.bootstrapServers());
+        return this;
+    }
+
+    /** Ready when stream processing runs: stores are then queryable and verdicts flow. */
+    public boolean ready() {
+        return streams != null && streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public OutcomeCounters counters() {
+        return counters;
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.stop();
+            http = null;
+        }
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(10));
+            producer = null;
+        }
+        if (streamsMetrics != null) {
+            streamsMetrics.close();
+            streamsMetrics = null;
+        }
+        if (streams != null) {
+            streams.close(Duration.ofSeconds(30));
+            streams = null;
+        }
+    }
+
+    private Properties producerProperties(StreamsSettings settings) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        // A verdict is only ever given for a command every in-sync replica has.
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, settings.applicationId() + "-api-" + config.selfHostPort());
+        return props;
+    }
+
+    private void bindMetrics(VerdictWaiters waiters) {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+        for (Result result : Result.values()) {
+            FunctionCounter.builder("balance_outcomes", counters, c -> c.count(result))
+                    .tag("result", result.name())
+                    .description("verdicts decided by this node's processors")
+                    .register(registry);
+        }
+        FunctionCounter.builder("balance_replays", counters, OutcomeCounters::replays).register(registry);
+        FunctionCounter.builder("balance_dead_letters", counters, OutcomeCounters::deadLetters).register(registry);
+        FunctionCounter.builder("balance_purged_transactions", counters, OutcomeCounters::purgedTransactions).register(registry);
+        Gauge.builder("balance_verdict_waiters", waiters, VerdictWaiters::waitingCount).register(registry);
+        Gauge.builder("balance_node_ready", this, node -> node.ready() ? 1 : 0).register(registry);
+    }
+
+}

@@ -1,0 +1,114 @@
+package dev.balance.api;
+
+import dev.balance.topology.StreamsSettings;
+import dev.balance.topology.TopicNames;
+import dev.balance.topology.model.Currencies;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The configuration of one balance node, read once from the environment at start. Every
+ * limit has a name and a unit; defaults are those of the README's configuration table.
+ *
+ * @param httpPort            HTTP_PORT (8080)
+ * @param advertisedHost      NODE_HOST (127.0.0.1): how other nodes reach this one
+ * @param advertisedPort      NODE_PORT (= HTTP_PORT)
+ * @param streams             Kafka Streams settings (KAFKA_BOOTSTRAP_SERVERS, STATE_DIR, ...)
+ * @param verdictWaitMs       VERDICT_WAIT_MS (5000): longest wait for a verdict before 202 PENDING
+ * @param batchSizeMax        BATCH_SIZE_MAX (1000): most changes in one batch request
+ * @param bodyBytesMax        BODY_BYTES_MAX (1048576): largest request body, else 413
+ * @param waitersMax          VERDICT_WAITERS_MAX (100000): most requests waiting for verdicts at once
+ * @param forwardTimeoutMs    FORWARD_TIMEOUT_MS (10000): timeout of a request forwarded to the owner
+ * @param hmacSecret          HMAC_SECRET (none): when set, mutating requests must be signed
+ * @param signatureWindowMs   SIGNATURE_WINDOW_MS (300000): allowed clock distance of X-Timestamp
+ * @param devMode             DEV_MODE (false): allows running without a secret
+ * @param topicPartitions     TOPIC_PARTITIONS (12): used when the node creates missing topics
+ */
+public record NodeConfig(
+        int httpPort,
+        String advertisedHost,
+        int advertisedPort,
+        StreamsSettings streams,
+        long verdictWaitMs,
+        int batchSizeMax,
+        int bodyBytesMax,
+        int waitersMax,
+        long forwardTimeoutMs,
+        String hmacSecret,
+        long signatureWindowMs,
+        boolean devMode,
+        int topicPartitions) {
+
+    public NodeConfig {
+        require(httpPort > 0 && httpPort < 65536, "HTTP_PORT must be 1..65535");
+        require(advertisedPort > 0 && advertisedPort < 65536, "NODE_PORT must be 1..65535");
+        require(verdictWaitMs > 0, "VERDICT_WAIT_MS must be positive");
+        require(batchSizeMax > 0, "BATCH_SIZE_MAX must be positive");
+        require(bodyBytesMax >= 1024, "BODY_BYTES_MAX must be at least 1024");
+        require(waitersMax > 0, "VERDICT_WAITERS_MAX must be positive");
+        require(forwardTimeoutMs > 0, "FORWARD_TIMEOUT_MS must be positive");
+        require(signatureWindowMs > 0, "SIGNATURE_WINDOW_MS must be positive");
+        require(topicPartitions > 0, "TOPIC_PARTITIONS must be positive");
+        if (hmacSecret != null && hmacSecret.isBlank()) {
+            hmacSecret = null;
+        }
+        if (hmacSecret == null && !devMode) {
+            throw new IllegalArgumentException("HMAC_SECRET is required outside development mode (set DEV_MODE=true to run without one)");
+        }
+    }
+
+    public static NodeConfig fromEnv(Map<String, String> env) {
+        int httpPort = intValue(env, "HTTP_PORT", 8080);
+        String host = env.getOrDefault("NODE_HOST", "127.0.0.1");
+        int advertisedPort = intValue(env, "NODE_PORT", httpPort);
+        String bootstrap = env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092");
+        String stateDir = env.getOrDefault("STATE_DIR", Path.of("data", "node-" + httpPort).toAbsolutePath().toString());
+        short replication = (short) intValue(env, "REPLICATION_FACTOR", 1);
+        StreamsSettings streams = StreamsSettings.localDefaults(bootstrap, stateDir)
+                .withApplicationId(env.getOrDefault("APPLICATION_ID", "balance-node"))
+                .withApplicationServer(host + ":" + advertisedPort)
+                .withTopics(TopicNames.withPrefix(env.getOrDefault("TOPIC_PREFIX", "")))
+                .withCurrencies(Currencies.defaultsPlus(env.get("CURRENCIES")))
+                .withStreamThreads(intValue(env, "STREAM_THREADS", 2))
+                .withCommitIntervalMs(longValue(env, "COMMIT_INTERVAL_MS", 100))
+                .withStandbyReplicas(intValue(env, "STANDBY_REPLICAS", 0))
+                .withReplication(replication, intValue(env, "MIN_INSYNC_REPLICAS", 1))
+                .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT));
+        return new NodeConfig(httpPort, host, advertisedPort, streams,
+                longValue(env, "VERDICT_WAIT_MS", 5_000),
+                intValue(env, "BATCH_SIZE_MAX", 1_000),
+                intValue(env, "BODY_BYTES_MAX", 1024 * 1024),
+                intValue(env, "VERDICT_WAITERS_MAX", 100_000),
+                longValue(env, "FORWARD_TIMEOUT_MS", 10_000),
+                env.get("HMAC_SECRET"),
+                longValue(env, "SIGNATURE_WINDOW_MS", 300_000),
+                Boolean.parseBoolean(env.getOrDefault("DEV_MODE", "false")),
+                intValue(env, "TOPIC_PARTITIONS", 12));
+    }
+
+    public String selfHostPort() {
+        return advertisedHost + ":" + advertisedPort;
+    }
+
+    private static int intValue(Map<String, String> env, String name, int fallback) {
+        return (int) longValue(env, name, fallback);
+    }
+
+    private static long longValue(Map<String, String> env, String name, long fallback) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'");
+        }
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package dev.balance.api.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.balance.api.ChangeSubmitter;
+import dev.balance.api.query.Forwarder;
+import dev.balance.api.query.Owner;
+import dev.balance.api.query.Ownership;
+import dev.balance.topology.model.BalanceEvent;
+import dev.balance.topology.model.ChangeCommand;
+import dev.balance.topology.model.ChangeRequests;
+import dev.balance.topology.model.Currencies;
+import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * POST /api/v1/balance/change and POST /api/v1/balance/changes: validate, find the owner, and
+ * either submit locally and wait for the verdict or forward to the owner once.
+ */
+public final class ChangeRoutes {
+
+    public static final String CHANGE_PATH = "/api/v1/balance/change";
+    public static final String BATCH_PATH = "/api/v1/balance/changes";
+
+    private final Requests requests;
+    private final Responses responses;
+    private final ObjectMapper mapper;
+    private final Currencies currencies;
+    private final Ownership ownership;
+    private final ChangeSubmitter submitter;
+    private final Forwarder forwarder;
+    private final int batchSizeMax;
+
+    public ChangeRoutes(Requests requests, Responses responses, ObjectMapper mapper, Currencies currencies,
+                        Ownership ownership, ChangeSubmitter submitter, Forwarder forwarder, int batchSizeMax) {
+        this.requests = requests;
+        this.responses = responses;
+        this.mapper = mapper;
+        this.currencies = currencies;
+        this.ownership = ownership;
+        this.submitter = submitter;
+        this.forwarder = forwarder;
+        this.batchSizeMax = batchSizeMax;
+    }
+
+    public void change(Context ctx) {
+        byte[] body = requests.signedBody(ctx);
+        boolean forwarded = requests.forwarded(ctx);
+        ChangeRequests.Parsed parsed = ChangeRequests.parse(requests.json(body), currencies);
+        if (!parsed.valid()) {
+            throw ApiException.validation("the change is not valid: " + parsed.errors(), parsed.errors());
+        }
+        ChangeCommand command = parsed.command();
+        Owner owner = forwarded ? null : ownership.activeOwner(command.accountId());
+        if (owner instanceof Owner.Remote remote) {
+            ctx.future(() -> forwarder.forward(remote.hostPort(), "POST", CHANGE_PATH, body)
+                    .thenAccept(response -> HttpApi.relay(ctx, response)));
+            return;
+        }
+        ctx.future(() -> submitter.submit(command).thenAccept(verdict -> {
+            Responses.Rendered rendered = render(command, verdict);
+            if (rendered.status() == 202) {
+                ctx.header("Location", location(command));
+            }
+            HttpApi.send(ctx, rendered.status(), rendered.body());
+        }));
+    }
+
+    public void batch(Context ctx) {
+        byte[] body = requests.signedBody(ctx);
+        boolean forwarded = requests.forwarded(ctx);
+        JsonNode items = requests.json(body);
+        if (!items.isArray()) {
+            throw ApiException.validation("a batch must be a JSON array of changes", Map.of("body", "must be a JSON array"));
+        }
+        if (items.size() > batchSizeMax) {
+            throw new ApiException(413, "BATCH_TOO_LARGE", "a batch holds at most " + batchSizeMax + " changes, got "
+                    + items.size(), Map.of(), null);
+        }
+        if (items.isEmpty()) {
+            throw ApiException.validation("a batch must hold at least one change", Map.of("body", "is empty"));
+        }
+        ctx.future(() -> decideBatch(items, forwarded).thenAccept(results -> {
+            ObjectNode answer = mapper.createObjectNode();
+            boolean allApplied = true;
+            ArrayNode array = answer.putArray("results");
+            for (Responses.Rendered result : results) {
+                ObjectNode item = result.body();
+                item.put("code", result.status());
+                allApplied &= result.status() == 200;
+                array.add(item);
+            }
+            answer.put("success", allApplied);
+            HttpApi.send(ctx, 200, answer);
+        }));
+    }
+
+    /** Verdicts of every item in order: invalid ones at once, local ones submitted, remote ones forwarded per owner. */
+    private CompletableFuture<List<Responses.Rendered>> decideBatch(JsonNode items, boolean forwarded) {
+        int size = items.size();
+        List<CompletableFuture<Responses.Rendered>> results = new ArrayList<>(size);
+        List<ChangeCommand> local = new ArrayList<>();
+        List<Integer> localPositions = new ArrayList<>();
+        Map<String, List<Integer>> remotePositions = new LinkedHashMap<>();
+        for (int i = 0; i < size; i++) {
+            results.add(null);
+            ChangeRequests.Parsed parsed = ChangeRequests.parse(items.get(i), currencies);
+            if (!parsed.valid()) {
+                ApiException error = ApiException.validation("the change is not valid: " + parsed.errors(), parsed.errors());
+                results.set(i, CompletableFuture.completedFuture(responses.error(error)));
+                continue;
+            }
+            Owner owner;
+            try {
+                owner = forwarded ? new Owner.Local(-1) : ownership.activeOwner(parsed.command().accountId());
+            } catch (ApiException e) {
+                results.set(i, CompletableFuture.completedFuture(responses.error(e)));
+                continue;
+            }
+            if (owner instanceof Owner.Remote remote) {
+                remotePositions.computeIfAbsent(remote.hostPort(), host -> new ArrayList<>()).add(i);
+            } else {
+                local.add(parsed.command());
+                localPositions.add(i);
+            }
+        }
+        List<CompletableFuture<Optional<BalanceEvent>>> verdicts = submitter.submitAll(local);
+        for (int j = 0; j < local.size(); j++) {
+            ChangeCommand command = local.get(j);
+            results.set(localPositions.get(j), verdicts.get(j)
+                    .thenApply(verdict -> withLocation(command, render(command, verdict)))
+                    .exceptionally(error -> responses.error(apiError(error))));
+        }
+        remotePositions.forEach((hostPort, positions) -> forwardGroup(items, hostPort, positions, results));
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .thenApply(done -> results.stream().map(CompletableFuture::join).toList());
+    }
+
+    private void forwardGroup(JsonNode items, String hostPort, List<Integer> positions,
+                              List<CompletableFuture<Responses.Rendered>> results) {
+        ArrayNode group = mapper.createArrayNode();
+        positions.forEach(position -> group.add(items.get(position)));
+        CompletableFuture<List<Responses.Rendered>> answers = forwarder
+                .forward(hostPort, "POST", BATCH_PATH, group.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .thenApply(response -> unpackBatch(response, positions.size()))
+                .exceptionally(error -> {
+                    Responses.Rendered failed = responses.error(apiError(error));
+                    return java.util.Collections.nCopies(positions.size(), failed);
+                });
+        for (int k = 0; k < positions.size(); k++) {
+            int index = k;
+            results.set(positions.get(k), answers.thenApply(list -> list.get(index)));
+        }
+    }
+
+    private List<Responses.Rendered> unpackBatch(Forwarder.Response response, int expected) {
+        try {
+            JsonNode answer = mapper.readTree(response.body());
+            JsonNode results = answer.get("results");
+            if (response.status() == 200 && results != null && results.isArray() && results.size() == expected) {
+                List<Responses.Rendered> rendered = new ArrayList<>(expected);
+                for (JsonNode item : results) {
+                    ObjectNode body = (ObjectNode) item;
+                    int code = body.path("code").asInt(502);
+                    body.remove("code");
+                    rendered.add(new Responses.Rendered(code, body));
+                }
+                return rendered;
+            }
+            ObjectNode error = answer.isObject() ? (ObjectNode) answer : mapper.createObjectNode();
+            return java.util.Collections.nCopies(expected, new Responses.Rendered(response.status(), error));
+        } catch (java.io.IOException e) {
+            throw new ApiException(502, "BAD_OWNER_ANSWER", "the owning node sent an unreadable answer");
+        }
+    }
+
+    private Responses.Rendered render(ChangeCommand command, Optional<BalanceEvent> verdict) {
+        return verdict.map(responses::verdict).orElseGet(() -> responses.pending(command.transactionId()));
+    }
+
+    private Responses.Rendered withLocation(ChangeCommand command, Responses.Rendered rendered) {
+        if (rendered.status() == 202) {
+            rendered.body().put("location", location(command));
+        }
+        return rendered;
+    }
+
+    static String location(ChangeCommand command) {
+        return "/api/v1/transactions/" + command.accountId() + "/" + command.transactionId();
+    }
+
+    private static ApiException apiError(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        return cause instanceof ApiException api ? api
+                : new ApiException(503, "UNAVAILABLE", "the change could not be processed: " + cause.getClass().getSimpleName(),
+                        Map.of(), 1);
+    }
+}

@@ -1,0 +1,111 @@
+package dev.balance.api.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.balance.api.query.Forwarder;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API of a node: every route in one place, every error mapped to JSON in one place.
+ * Nothing leaks a stack trace; an unexpected exception is logged and answered with a plain 500.
+ */
+public final class HttpApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+    private static final String JSON = "application/json";
+
+    private HttpApi() {
+    }
+
+    public static Javalin create(ChangeRoutes changes, QueryRoutes queries, Responses responses, ObjectMapper mapper,
+                                 PrometheusMeterRegistry registry, BooleanSupplier ready, int bodyBytesMax) {
+        return Javalin.create(config -> {
+            config.http.maxRequestSize = bodyBytesMax;
+            config.startup.showJavalinBanner = false;
+            config.requestLogger.http((ctx, ms) -> Timer.builder("balance_http_requests")
+                    .tag("method", ctx.method().name())
+                    .tag("route", route(ctx))
+                    .tag("status", Integer.toString(ctx.statusCode()))
+                    .publishPercentileHistogram()
+                    .register(registry)
+                    .record((long) (ms * 1_000_000), TimeUnit.NANOSECONDS));
+            config.routes.post(ChangeRoutes.CHANGE_PATH, changes::change);
+            config.routes.post(ChangeRoutes.BATCH_PATH, changes::batch);
+            config.routes.get("/api/v1/balance/{account_id}/{currency_code}", queries::balance);
+            config.routes.get("/api/v1/balance/{account_id}", queries::balances);
+            config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction);
+            config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")));
+            config.routes.get("/ready", ctx -> {
+                if (!ready.getAsBoolean()) {
+                    throw ApiException.notReady("the node's stream processing is not running");
+                }
+                send(ctx, 200, mapper.createObjectNode().put("status", "READY"));
+            });
+            config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(registry.scrape()));
+            config.routes.exception(ApiException.class, (error, ctx) -> sendError(ctx, responses, error));
+            config.routes.exception(HttpResponseException.class, (error, ctx) -> sendError(ctx, responses,
+                    fromJavalin(error)));
+            config.routes.exception(Exception.class, (error, ctx) -> {
+                LOG.error("unexpected error on {} {}", ctx.method(), ctx.path(), error);
+                sendError(ctx, responses, new ApiException(500, "INTERNAL", "internal error; nothing was applied unless a verdict said so"));
+            });
+            config.routes.error(404, ctx -> {
+                if (ctx.result() == null) {
+                    sendError(ctx, responses, new ApiException(404, "NOT_FOUND", "no route " + ctx.method() + " " + ctx.path()));
+                }
+            });
+            config.routes.error(405, ctx -> sendError(ctx, responses,
+                    new ApiException(405, "METHOD_NOT_ALLOWED", ctx.method() + " is not allowed on " + ctx.path())));
+        });
+    }
+
+    /** The matched route pattern, so metrics have one series per route rather than per account. */
+    private static String route(Context ctx) {
+        var matched = ctx.endpoints().list();
+        return matched.isEmpty() ? "unmatched" : matched.get(matched.size() - 1).path;
+    }
+
+    static void send(Context ctx, int status, ObjectNode body) {
+        ctx.status(status).contentType(JSON).result(body.toString());
+    }
+
+    static void relay(Context ctx, Forwarder.Response response) {
+        if (response.location() != null) {
+            ctx.header("Location", response.location());
+        }
+        if (response.retryAfter() != null) {
+            ctx.header("Retry-After", response.retryAfter());
+        }
+        ctx.status(response.status()).contentType(JSON).result(response.body());
+    }
+
+    private static void sendError(Context ctx, Responses responses, ApiException error) {
+        if (error.retryAfterS() != null) {
+            ctx.header("Retry-After", Integer.toString(error.retryAfterS()));
+        }
+        Responses.Rendered rendered = responses.error(error);
+        send(ctx, rendered.status(), rendered.body());
+    }
+
+    private static ApiException fromJavalin(HttpResponseException error) {
+        int status = error.getStatus();
+        if (status == 413) {
+            return new ApiException(413, "BODY_TOO_LARGE", "the request body is larger than allowed");
+        }
+        if (status == 404) {
+            return new ApiException(404, "NOT_FOUND", "no route " + error.getMessage());
+        }
+        return new ApiException(status, status >= 500 ? "INTERNAL" : "BAD_REQUEST", error.getMessage() == null
+                ? "request refused" : error.getMessage(), Map.of(), null);
+    }
+}

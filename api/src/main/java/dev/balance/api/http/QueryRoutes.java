@@ -1,0 +1,133 @@
+package dev.balance.api.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.balance.api.query.Forwarder;
+import dev.balance.api.query.LocalStores;
+import dev.balance.api.query.Owner;
+import dev.balance.api.query.Ownership;
+import dev.balance.topology.model.Balance;
+import dev.balance.topology.model.BalanceEvent;
+import dev.balance.topology.model.Currencies;
+import dev.balance.topology.model.Validation;
+import io.javalin.http.Context;
+import java.util.Map;
+
+/**
+ * The reads: one balance, all balances of an account, one transaction's verdict. Served from
+ * this node's store when it owns the account (or holds a standby and the client allows stale
+ * reads), otherwise forwarded to the owner once.
+ */
+public final class QueryRoutes {
+
+    private final Requests requests;
+    private final Responses responses;
+    private final ObjectMapper mapper;
+    private final Currencies currencies;
+    private final Ownership ownership;
+    private final LocalStores stores;
+    private final Forwarder forwarder;
+
+    public QueryRoutes(Requests requests, Responses responses, ObjectMapper mapper, Currencies currencies,
+                       Ownership ownership, LocalStores stores, Forwarder forwarder) {
+        this.requests = requests;
+        this.responses = responses;
+        this.mapper = mapper;
+        this.currencies = currencies;
+        this.ownership = ownership;
+        this.stores = stores;
+        this.forwarder = forwarder;
+    }
+
+    public void balance(Context ctx) {
+        long accountId = Requests.accountId(ctx, "account_id");
+        String currency = ctx.pathParam("currency_code");
+        if (!currencies.contains(currency)) {
+            throw ApiException.validation("unknown currency", Map.of("currency_code", "is not a registered currency"));
+        }
+        Read read = locate(ctx, accountId);
+        if (read == null) {
+            return;
+        }
+        Balance balance = stores.balance(read.partition(), accountId, currency, read.stale());
+        if (balance == null) {
+            balance = Balance.zero(currencies.scale(currency));
+        }
+        ObjectNode body = mapper.createObjectNode();
+        body.put("success", true);
+        body.set("balance", responses.balance(accountId, currency, balance));
+        read.annotate(body, stores);
+        HttpApi.send(ctx, 200, body);
+    }
+
+    public void balances(Context ctx) {
+        long accountId = Requests.accountId(ctx, "account_id");
+        Read read = locate(ctx, accountId);
+        if (read == null) {
+            return;
+        }
+        ObjectNode body = mapper.createObjectNode();
+        body.put("success", true);
+        body.put("account_id", accountId);
+        ArrayNode list = body.putArray("balances");
+        for (LocalStores.CurrencyBalance entry : stores.balances(read.partition(), accountId, read.stale())) {
+            list.add(responses.balance(accountId, entry.currency(), entry.balance()));
+        }
+        read.annotate(body, stores);
+        HttpApi.send(ctx, 200, body);
+    }
+
+    public void transaction(Context ctx) {
+        long accountId = Requests.accountId(ctx, "account_id");
+        String transactionId = ctx.pathParam("transaction_id");
+        if (!Validation.isTransactionId(transactionId)) {
+            throw ApiException.validation("transaction_id is not valid",
+                    Map.of("transaction_id", "must be 1-64 characters of [A-Za-z0-9._:-]"));
+        }
+        Read read = locate(ctx, accountId);
+        if (read == null) {
+            return;
+        }
+        BalanceEvent event = stores.transaction(read.partition(), accountId, transactionId, read.stale());
+        if (event == null) {
+            throw new ApiException(404, "NOT_FOUND", "no transaction " + transactionId + " on account " + accountId
+                    + " (unknown, not decided yet, or past retention)");
+        }
+        ObjectNode body = mapper.createObjectNode();
+        body.put("success", true);
+        body.set("transaction", responses.transaction(event));
+        read.annotate(body, stores);
+        HttpApi.send(ctx, 200, body);
+    }
+
+    /** Where to read from; null when the request was forwarded and the answer already relayed. */
+    private Read locate(Context ctx, long accountId) {
+        boolean stale = Requests.allowStale(ctx);
+        if (requests.forwarded(ctx)) {
+            return new Read(ownership.partition(accountId), stale);
+        }
+        if (stale && ownership.hostsStandby(accountId)) {
+            return new Read(ownership.partition(accountId), true);
+        }
+        Owner owner = ownership.activeOwner(accountId);
+        if (owner instanceof Owner.Local local) {
+            return new Read(local.partition(), stale);
+        }
+        Owner.Remote remote = (Owner.Remote) owner;
+        String query = ctx.queryString() == null ? "" : "?" + ctx.queryString();
+        ctx.future(() -> forwarder.forward(remote.hostPort(), "GET", ctx.path() + query, new byte[0])
+                .thenAccept(response -> HttpApi.relay(ctx, response)));
+        return null;
+    }
+
+    private record Read(int partition, boolean stale) {
+        /** Stale reads report how far this copy is behind, so the client can judge the answer. */
+        void annotate(ObjectNode body, LocalStores stores) {
+            if (stale) {
+                body.put("stale_allowed", true);
+                body.put("lag_records", stores.lag(partition));
+            }
+        }
+    }
+}

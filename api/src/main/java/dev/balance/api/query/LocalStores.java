@@ -1,0 +1,86 @@
+package dev.balance.api.query;
+
+import dev.balance.api.http.ApiException;
+import dev.balance.topology.Stores;
+import dev.balance.topology.codec.Codecs;
+import dev.balance.topology.codec.StoreKeys;
+import dev.balance.topology.model.Balance;
+import dev.balance.topology.model.BalanceEvent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.LagInfo;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/** Reads balances and verdicts from this node's copy of one partition's stores. */
+public final class LocalStores {
+
+    /** A balance of one currency. */
+    public record CurrencyBalance(String currency, Balance balance) {
+    }
+
+    private final KafkaStreams streams;
+
+    public LocalStores(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    /** The balance, or null when the account never held this currency. */
+    public Balance balance(int partition, long accountId, String currency, boolean stale) {
+        byte[] stored = store(Stores.BALANCES, partition, stale).get(StoreKeys.balanceKey(accountId, currency));
+        return stored == null ? null : Codecs.decodeBalance(stored);
+    }
+
+    /** All balances of the account, ordered by currency code. */
+    public List<CurrencyBalance> balances(int partition, long accountId, boolean stale) {
+        List<CurrencyBalance> result = new ArrayList<>();
+        ReadOnlyKeyValueStore<Bytes, byte[]> store = store(Stores.BALANCES, partition, stale);
+        try (KeyValueIterator<Bytes, byte[]> entries = store.prefixScan(StoreKeys.accountPrefix(accountId),
+                Serdes.Bytes().serializer())) {
+            while (entries.hasNext()) {
+                KeyValue<Bytes, byte[]> entry = entries.next();
+                result.add(new CurrencyBalance(StoreKeys.suffixOf(entry.key), Codecs.decodeBalance(entry.value)));
+            }
+        }
+        return result;
+    }
+
+    /** The remembered verdict of a transaction, or null when unknown. */
+    public BalanceEvent transaction(int partition, long accountId, String transactionId, boolean stale) {
+        byte[] stored = store(Stores.TRANSACTIONS, partition, stale).get(StoreKeys.transactionKey(accountId, transactionId));
+        return stored == null ? null : Codecs.decodeEvent(stored);
+    }
+
+    /** How many changelog records this node's copy of the partition is behind, or -1 when unknown. */
+    public long lag(int partition) {
+        try {
+            Map<Integer, LagInfo> lags = streams.allLocalStorePartitionLags().get(Stores.BALANCES);
+            LagInfo lag = lags == null ? null : lags.get(partition);
+            return lag == null ? -1 : lag.offsetLag();
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private ReadOnlyKeyValueStore<Bytes, byte[]> store(String name, int partition, boolean stale) {
+        StoreQueryParameters<ReadOnlyKeyValueStore<Bytes, byte[]>> parameters = StoreQueryParameters
+                .fromNameAndType(name, QueryableStoreTypes.<Bytes, byte[]>keyValueStore())
+                .withPartition(partition);
+        if (stale) {
+            parameters = parameters.enableStaleStores();
+        }
+        try {
+            return streams.store(parameters);
+        } catch (InvalidStateStoreException e) {
+            throw ApiException.notReady("the store of partition " + partition + " is not queryable right now");
+        }
+    }
+}
