@@ -7,6 +7,7 @@ import static dev.balance.topology.model.ChangeType.TRANSFER;
 import static dev.balance.topology.model.ChangeType.UNFREEZE;
 import static dev.balance.topology.model.ChangeType.WITHDRAW;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.balance.topology.codec.Codecs;
 import dev.balance.topology.codec.StoreKeys;
@@ -20,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
@@ -78,6 +80,16 @@ class BalanceTopologyTest {
         assertThat(event.amount()).isEqualTo(new BigDecimal("7.000000"));
         assertThat(event.availableAfter()).isEqualTo(new BigDecimal("7.000000"));
         assertStored(ACCOUNT, "USDT", "7.000000", "0.000000", 1);
+    }
+
+    /** Trailing zeros beyond the scale are accepted by value; they must not leak into the stored scale. */
+    @Test
+    void shouldKeepTheStoredBalanceAtTheCurrencyScaleWhenTheAmountCarriesExtraTrailingZeros() {
+        BalanceEvent event = send("d1", DEPOSIT, "BTC", "1.5000000000");
+
+        assertThat(event.result()).isEqualTo(Result.APPLIED);
+        assertThat(event.availableAfter()).isEqualTo(new BigDecimal("1.50000000"));
+        assertStored(ACCOUNT, "BTC", "1.50000000", "0.00000000", 1);
     }
 
     @Test
@@ -403,11 +415,11 @@ class BalanceTopologyTest {
 
         assertThat(withPurge).isEqualTo(withoutPurge);
         assertThat(withoutPurge).extracting(BalanceEvent::result, BalanceEvent::replay).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(Result.APPLIED, false),
-                org.assertj.core.groups.Tuple.tuple(Result.APPLIED, false),
-                org.assertj.core.groups.Tuple.tuple(Result.APPLIED, false),
-                org.assertj.core.groups.Tuple.tuple(Result.APPLIED, true),
-                org.assertj.core.groups.Tuple.tuple(Result.APPLIED, false));
+                tuple(Result.APPLIED, false),
+                tuple(Result.APPLIED, false),
+                tuple(Result.APPLIED, false),
+                tuple(Result.APPLIED, true),
+                tuple(Result.APPLIED, false));
     }
 
     /**
@@ -505,7 +517,7 @@ class BalanceTopologyTest {
 
     static Stream<Arguments> unreadableRecords() {
         byte[] good = Codecs.encodeCommand(ChangeCommand.of("d1", ACCOUNT, "BTC", DEPOSIT, BigDecimal.ONE));
-        byte[] truncated = java.util.Arrays.copyOf(good, good.length - 1);
+        byte[] truncated = Arrays.copyOf(good, good.length - 1);
         byte[] unknownFormat = good.clone();
         unknownFormat[0] = 9;
         return Stream.of(
@@ -550,11 +562,11 @@ class BalanceTopologyTest {
         fixture.rawChanges.pipeInput(key(ACCOUNT), new byte[] {1, 2, 3}, tick());
         fixture.rawChanges.pipeInput(new byte[] {1}, new byte[] {1}, tick());
         fixture.changes.pipeInput(ACCOUNT, Codecs.encodeCommand(command("bad", DEPOSIT, "BTC", "0.000000001")), tick());
-        fixture.events.readRecord();
+        assertThat(Codecs.decodeEvent(fixture.events.readValue()).result()).isEqualTo(Result.INVALID_COMMAND);
+        assertThat(fixture.dlq.readRecordsToList()).hasSize(2);
 
         BalanceEvent event = send("good", DEPOSIT, "BTC", "1");
 
-        assertThat(fixture.dlq.readRecordsToList()).hasSize(2);
         assertThat(event.result()).isEqualTo(Result.APPLIED);
         assertStored(ACCOUNT, "BTC", "1.00000000", "0.00000000", 1);
     }
@@ -677,9 +689,9 @@ class BalanceTopologyTest {
                     b[at] = (byte) random.nextInt(256);
                     return b;
                 };
-                case 1 -> b -> java.util.Arrays.copyOf(b, Math.max(1, at));
+                case 1 -> b -> Arrays.copyOf(b, Math.max(1, at));
                 default -> b -> {
-                    byte[] longer = java.util.Arrays.copyOf(b, b.length + 1);
+                    byte[] longer = Arrays.copyOf(b, b.length + 1);
                     longer[longer.length - 1] = (byte) random.nextInt(256);
                     return longer;
                 };
