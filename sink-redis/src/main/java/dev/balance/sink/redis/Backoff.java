@@ -3,7 +3,6 @@ package dev.balance.sink.redis;
 /** Exponential backoff between two bounds: min, 2 min, 4 min, ... capped at max. */
 final class Backoff {
 
-    private final long minMs;
     private final long maxMs;
     private long nextMs;
 
@@ -11,7 +10,6 @@ final class Backoff {
         if (minMs <= 0 || maxMs < minMs) {
             throw new IllegalArgumentException("backoff needs 0 < min <= max, got " + minMs + ".." + maxMs);
         }
-        this.minMs = minMs;
         this.maxMs = maxMs;
         this.nextMs = minMs;
     }
@@ -21,9 +19,5 @@ final class Backoff {
         long wait = nextMs;
         nextMs = Math.min(maxMs, nextMs * 2);
         return wait;
-    }
-
-    void reset() {
-        nextMs = minMs;
     }
 }

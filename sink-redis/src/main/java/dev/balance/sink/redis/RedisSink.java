@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,6 +49,8 @@ public final class RedisSink implements AutoCloseable {
     private final KafkaConsumer<Long, byte[]> consumer;
     private final Thread thread;
     private final PendingBatch batch = new PendingBatch();
+    /** The last offset committed per partition, so an idle partition is committed once, not every loop. */
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
     /** Records polled beyond the batch's size limit; they open the next batch. */
     private final ArrayDeque<ConsumerRecord<Long, byte[]>> backlog = new ArrayDeque<>();
     private final AtomicBoolean started = new AtomicBoolean();
@@ -118,6 +121,8 @@ public final class RedisSink implements AutoCloseable {
                 collect();
                 if (!batch.isEmpty()) {
                     flush();
+                } else if (backlog.isEmpty()) {
+                    commitIdlePositions();
                 }
             }
         } catch (WakeupException e) {
@@ -248,11 +253,28 @@ public final class RedisSink implements AutoCloseable {
         }
         try {
             consumer.commitSync(offsets, Duration.ofMillis(config.commitTimeoutMs()));
+            offsets.forEach((partition, offset) -> committed.put(partition, offset.offset()));
         } catch (CommitFailedException | RebalanceInProgressException | TimeoutException e) {
             // The batch is in Redis; without the commit it is read and written again, which the
             // version guard turns into stale-write skips. Nothing is lost or moved back.
             log.warn("offsets of a written batch were not committed; it will be delivered again: {}", e.toString());
         }
+    }
+
+    /**
+     * With nothing pending, everything before each position was written, so the position itself
+     * may be committed. This moves a committed offset past transaction markers, which carry no
+     * record and would otherwise leave a lag of one behind every topology transaction.
+     */
+    private void commitIdlePositions() {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition partition : consumer.assignment()) {
+            long position = consumer.position(partition, Duration.ofMillis(config.commitTimeoutMs()));
+            if (position > committed.getOrDefault(partition, -1L)) {
+                offsets.put(partition, new OffsetAndMetadata(position));
+            }
+        }
+        commit(offsets);
     }
 
     private void updateLag() {
@@ -288,6 +310,7 @@ public final class RedisSink implements AutoCloseable {
 
         private void drop(Collection<TopicPartition> partitions) {
             batch.dropPartitions(partitions);
+            committed.keySet().removeAll(partitions);
             backlog.removeIf(record -> partitions.contains(new TopicPartition(record.topic(), record.partition())));
         }
     }

@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
@@ -26,6 +28,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  */
 public final class SnapshotWriter {
 
+    private static final Logger log = LoggerFactory.getLogger(SnapshotWriter.class);
     static final String GUARD_SCRIPT = readScript();
     private static final Long WROTE = 1L;
     private static final Long REFUSED = 0L;
@@ -64,6 +67,7 @@ public final class SnapshotWriter {
         } catch (JedisNoScriptException e) {
             // Redis restarted or its script cache was flushed: load the script again and resend
             // the batch once; the guard makes the resend harmless for writes that did land.
+            log.info("Redis no longer knows the guard script (restarted or flushed); loading it again");
             scriptSha = redis.scriptLoad(GUARD_SCRIPT);
             return pipeline(newest);
         }
