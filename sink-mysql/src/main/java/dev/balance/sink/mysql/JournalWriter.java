@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -52,6 +53,8 @@ final class JournalWriter {
 
     private static final Comparator<BalanceEvent> BY_JOURNAL_KEY = Comparator
             .comparingLong(BalanceEvent::accountId).thenComparing(BalanceEvent::transactionId);
+
+    private static final DateTimeFormatter DATETIME_MS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
     private final DataSource dataSource;
 
@@ -128,7 +131,7 @@ final class JournalWriter {
                 insert.setLong(8, event.version());
                 insert.setString(9, event.userId());
                 insert.setString(10, event.description());
-                insert.setObject(11, utc(event.timestampMs()));
+                insert.setString(11, utcText(event.timestampMs()));
                 insert.addBatch();
             }
             insert.executeBatch();
@@ -143,7 +146,7 @@ final class JournalWriter {
                 upsert.setBigDecimal(3, event.availableAfter());
                 upsert.setBigDecimal(4, event.frozenAfter());
                 upsert.setLong(5, event.version());
-                upsert.setObject(6, utc(event.timestampMs()));
+                upsert.setString(6, utcText(event.timestampMs()));
                 upsert.addBatch();
             }
             upsert.executeBatch();
@@ -168,6 +171,15 @@ final class JournalWriter {
     /** Event times are stored as UTC wall-clock values, so the session time zone never shifts them. */
     static LocalDateTime utc(long epochMs) {
         return LocalDateTime.ofInstant(Instant.ofEpochMilli(epochMs), ZoneOffset.UTC);
+    }
+
+    /**
+     * The time as a DATETIME(3) literal. It is bound as text because MySQL Connector/J drops the
+     * milliseconds of a LocalDateTime when the server is MariaDB (which announces itself with a
+     * 5.5.5- version prefix, older than fractional seconds); text keeps them on both servers.
+     */
+    static String utcText(long epochMs) {
+        return DATETIME_MS.format(utc(epochMs));
     }
 
     private static void rollbackQuietly(Connection connection, Exception cause) {

@@ -10,9 +10,12 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -215,7 +218,7 @@ public final class MysqlSink implements AutoCloseable {
         while (!inFlight.isEmpty() && !stopping()) {
             try {
                 Written written = writeAndPublishDeadLetters(inFlight);
-                commit(inFlight.offsetsToCommit());
+                commit(offsetsAfter(inFlight));
                 record(inFlight, written, startedNs);
                 break;
             } catch (SQLException | DeadLetterException e) {
@@ -247,6 +250,24 @@ public final class MysqlSink implements AutoCloseable {
             deadLetters.sendAll(letters);
         }
         return new Written(batch.eventsToWrite().size() - rejections.size(), letters.size());
+    }
+
+    /**
+     * The offsets that mark the batch as written. Where no later record of a partition is waiting,
+     * the consumer's position is committed instead: it can be past the last record because of
+     * transaction markers and aborted records, which the sink never sees but must step over, or
+     * the group's lag would never reach zero on a topic written by transactions.
+     */
+    private Map<TopicPartition, OffsetAndMetadata> offsetsAfter(Batch batch) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(batch.offsetsToCommit());
+        Set<TopicPartition> waiting = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> record : pending) {
+            waiting.add(new TopicPartition(record.topic(), record.partition()));
+        }
+        offsets.replaceAll((partition, offset) -> waiting.contains(partition)
+                ? offset
+                : new OffsetAndMetadata(Math.max(offset.offset(), consumer.position(partition))));
+        return offsets;
     }
 
     private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
