@@ -1,0 +1,151 @@
+package dev.balance.api;
+
+import static dev.balance.api.NodeFixture.change;
+import static dev.balance.api.NodeFixture.get;
+import static dev.balance.api.NodeFixture.post;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.balance.api.NodeFixture.Answer;
+import dev.balance.topology.Stores;
+import dev.balance.topology.testkit.KafkaBroker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.state.HostInfo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Two nodes of one cluster: any node answers any request by forwarding to the owner once. */
+class MultiNodeIT {
+
+    private KafkaBroker broker;
+    private final List<BalanceNode> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void startBroker() {
+        broker = KafkaBroker.start();
+    }
+
+    @AfterEach
+    void stopAll() {
+        nodes.forEach(BalanceNode::close);
+        broker.close();
+    }
+
+    @Test
+    void shouldForwardWritesReadsAndBatchesSentToTheNonOwner() {
+        // Given two nodes sharing the partitions of one cluster
+        String cluster = NodeFixture.newCluster();
+        int portA = NodeFixture.freePort();
+        int portB = NodeFixture.freePort();
+        BalanceNode a = start(NodeFixture.env(broker, cluster, portA, Map.of()));
+        BalanceNode b = start(NodeFixture.env(broker, cluster, portB, Map.of()));
+        awaitBothOwnPartitions(a, portA, portB);
+        long ownedByB = accountOwnedBy(a, portB);
+        long ownedByA = accountOwnedBy(a, portA);
+
+        // When a change for B's account is sent to A, and read back through A
+        Answer write = post(portA, "/api/v1/balance/change", change("fwd-1", ownedByB, "BTC", "DEPOSIT", "2.5"));
+        Answer read = get(portA, "/api/v1/balance/" + ownedByB + "/BTC");
+        Answer all = get(portA, "/api/v1/balance/" + ownedByB);
+        Answer verdict = get(portA, "/api/v1/transactions/" + ownedByB + "/fwd-1");
+
+        // Then the owner decided it and A relayed its answers
+        assertThat(write.status()).isEqualTo(200);
+        assertThat(write.body().at("/balance/available").asText()).isEqualTo("2.50000000");
+        assertThat(read.body().at("/balance/version").asLong()).isEqualTo(1);
+        assertThat(all.body().get("balances")).hasSize(1);
+        assertThat(verdict.body().at("/transaction/result").asText()).isEqualTo("APPLIED");
+        assertThat(b.counters().count(dev.balance.topology.model.Result.APPLIED)).isEqualTo(1);
+        assertThat(a.counters().count(dev.balance.topology.model.Result.APPLIED)).isZero();
+
+        // And a batch sent to B mixing both owners gets every verdict in order
+        String batch = "[" + change("m1", ownedByA, "USDT", "DEPOSIT", "5") + ","
+                + change("m2", ownedByB, "USDT", "DEPOSIT", "7") + ","
+                + change("m3", ownedByA, "USDT", "WITHDRAW", "6") + ","
+                + change("m4", ownedByB, "USDT", "WITHDRAW", "7") + "]";
+        Answer batchAnswer = post(portB, "/api/v1/balance/changes", batch);
+        JsonNode results = batchAnswer.body().get("results");
+        assertThat(batchAnswer.status()).isEqualTo(200);
+        assertThat(results).hasSize(4);
+        assertThat(results.get(0).get("code").asInt()).isEqualTo(200);
+        assertThat(results.get(1).get("code").asInt()).isEqualTo(200);
+        assertThat(results.get(2).get("code").asInt()).isEqualTo(422);
+        assertThat(results.get(3).get("code").asInt()).isEqualTo(200);
+        assertThat(results.get(3).at("/balance/available").asText()).isEqualTo("0.000000");
+        assertThat(get(portB, "/api/v1/balance/" + ownedByA + "/USDT").body().at("/balance/available").asText())
+                .isEqualTo("5.000000");
+    }
+
+    @Test
+    void shouldKeepBalancesAcrossARestartOfTheNode() {
+        // Given a node with some balances
+        String cluster = NodeFixture.newCluster();
+        int port = NodeFixture.freePort();
+        Map<String, String> env = NodeFixture.env(broker, cluster, port, Map.of());
+        BalanceNode node = start(env);
+        for (int i = 0; i < 20; i++) {
+            assertThat(post(port, "/api/v1/balance/change", change("r" + i, 500 + i, "ETH", "DEPOSIT", i + 1 + ".25")).status())
+                    .isEqualTo(200);
+        }
+        assertThat(post(port, "/api/v1/balance/change", change("f", 500, "ETH", "FREEZE", "1")).status()).isEqualTo(200);
+
+        // When the node stops and starts again on the same state directory
+        node.close();
+        nodes.remove(node);
+        start(env);
+
+        // Then every balance, version and remembered verdict is intact
+        for (int i = 0; i < 20; i++) {
+            JsonNode balance = get(port, "/api/v1/balance/" + (500 + i) + "/ETH").body().get("balance");
+            String expected = i == 0 ? "0.250000000000000000" : new java.math.BigDecimal(i + 1 + ".25").setScale(18).toPlainString();
+            assertThat(balance.get("available").asText()).isEqualTo(expected);
+            assertThat(balance.get("version").asLong()).isEqualTo(i == 0 ? 2 : 1);
+        }
+        Answer replay = post(port, "/api/v1/balance/change", change("r3", 503, "ETH", "DEPOSIT", "4.25"));
+        assertThat(replay.body().get("replay").asBoolean()).isTrue();
+    }
+
+    private BalanceNode start(Map<String, String> env) {
+        BalanceNode node = NodeFixture.startNode(env);
+        nodes.add(node);
+        return node;
+    }
+
+    private static void awaitBothOwnPartitions(BalanceNode node, int portA, int portB) {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!node.ready()) {
+                return false;
+            }
+            boolean seenA = false;
+            boolean seenB = false;
+            for (long account = 1; account < 200; account++) {
+                int owner = ownerPort(node, account);
+                seenA |= owner == portA;
+                seenB |= owner == portB;
+            }
+            return seenA && seenB;
+        });
+    }
+
+    private static long accountOwnedBy(BalanceNode node, int port) {
+        for (long account = 1; account < 10_000; account++) {
+            if (ownerPort(node, account) == port) {
+                return account;
+            }
+        }
+        throw new AssertionError("no account owned by port " + port);
+    }
+
+    private static int ownerPort(BalanceNode node, long account) {
+        KeyQueryMetadata metadata = node.streams().queryMetadataForKey(Stores.BALANCES, account, new LongSerializer());
+        HostInfo host = metadata == null || KeyQueryMetadata.NOT_AVAILABLE.equals(metadata) ? null : metadata.activeHost();
+        return host == null ? -1 : host.port();
+    }
+}
