@@ -32,7 +32,8 @@ final class CommandGenerator {
                double transferShare, double lateShare) {
     }
 
-    private static final long TIMESTAMP_START_MS = 1_900_000_000_000L;
+    /** In the past: a broker refuses record timestamps more than an hour ahead of its clock. */
+    private static final long TIMESTAMP_START_MS = 1_700_000_000_000L;
     private static final int LATE_BY_MAX_MS = 50;
     private static final int INTEGER_DIGITS_MAX = 3;
 
