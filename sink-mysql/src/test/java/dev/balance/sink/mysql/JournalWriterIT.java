@@ -1,0 +1,147 @@
+package dev.balance.sink.mysql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.balance.sink.mysql.JournalWriter.Rejection;
+import dev.balance.topology.model.BalanceEvent;
+import dev.balance.topology.model.ChangeType;
+import dev.balance.topology.model.Result;
+import java.math.BigDecimal;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The write path alone against the real database: idempotence, the version guard, splitting out bad rows. */
+class JournalWriterIT {
+
+    private static TestDatabase database;
+    private static HikariDataSource dataSource;
+    private static JournalWriter writer;
+
+    @BeforeAll
+    static void createSchema() throws SQLException {
+        database = TestDatabase.random();
+        MysqlSinkConfig config = MysqlSinkConfig.fromEnv(Map.of("MYSQL_URL", database.url()));
+        SchemaScript.apply(config);
+        // A second run must change nothing and fail on nothing.
+        SchemaScript.apply(config);
+        HikariConfig pool = new HikariConfig();
+        pool.setJdbcUrl(database.url());
+        pool.setUsername(TestDatabase.USER);
+        pool.setPassword(TestDatabase.PASSWORD);
+        pool.setMaximumPoolSize(2);
+        pool.setAutoCommit(false);
+        pool.setConnectionInitSql(MysqlSink.SESSION_SQL);
+        pool.addDataSourceProperty("rewriteBatchedStatements", "true");
+        dataSource = new HikariDataSource(pool);
+        writer = new JournalWriter(dataSource);
+    }
+
+    @AfterAll
+    static void dropSchema() {
+        dataSource.close();
+        database.close();
+    }
+
+    @BeforeEach
+    void emptyTables() throws SQLException {
+        try (var connection = dataSource.getConnection(); var statement = connection.createStatement()) {
+            statement.execute("DELETE FROM balances");
+            statement.execute("DELETE FROM balance_journal");
+            connection.commit();
+        }
+    }
+
+    @Test
+    void shouldKeepTheHighestVersionWhateverTheOrderWithinAndAcrossBatches() throws SQLException {
+        // Given versions 1..6 of one balance, in a scrambled order and split over two batches
+        EventStream stream = EventStream.empty();
+        List<BalanceEvent> versions = new ArrayList<>();
+        for (int version = 1; version <= 6; version++) {
+            versions.add(deposit(3, "BTC", "tx-" + version, version));
+        }
+        versions.forEach(stream::add);
+
+        // When they are written as {4, 6, 2} and then {5, 1, 3}
+        writer.write(List.of(versions.get(3), versions.get(5), versions.get(1)));
+        writer.write(List.of(versions.get(4), versions.get(0), versions.get(2)));
+
+        // Then the balance is version 6 and the journal has every change once
+        assertThat(database.balances()).containsExactlyElementsOf(stream.expectedBalances());
+        assertThat(database.balances()).singleElement().asString().contains("|6|");
+        assertThat(database.journal()).containsExactlyElementsOf(stream.expectedJournal()).hasSize(6);
+    }
+
+    @Test
+    void shouldChangeNothingWhenABatchIsWrittenAgain() throws SQLException {
+        // Given a batch written once
+        EventStream stream = EventStream.random(3, 5, 300);
+        List<BalanceEvent> applied = stream.events().stream().filter(BalanceEvent::movedBalance).toList();
+        writer.write(applied);
+        List<String> journal = database.journal();
+        List<String> balances = database.balances();
+
+        // When the same batch is written again, and again in halves
+        writer.write(applied);
+        writer.write(applied.subList(applied.size() / 2, applied.size()));
+        writer.write(applied.subList(0, applied.size() / 2));
+
+        // Then the tables are those of one write, and as the model says
+        assertThat(database.journal()).containsExactlyElementsOf(journal).containsExactlyElementsOf(stream.expectedJournal());
+        assertThat(database.balances()).containsExactlyElementsOf(balances)
+                .containsExactlyElementsOf(stream.expectedBalances());
+    }
+
+    @Test
+    void shouldRejectOnlyTheRowsThatCanNeverBeWritten() throws SQLException {
+        // Given a batch where three events break a column limit and the others are fine
+        EventStream stream = EventStream.empty();
+        List<BalanceEvent> batch = new ArrayList<>();
+        Map<Integer, String> badAt = new HashMap<>();
+        for (int i = 0; i < 40; i++) {
+            BalanceEvent good = deposit(100 + i, "ETH", "tx-" + i, 1);
+            if (i == 0 || i == 17 || i == 39) {
+                String reason = i == 0 ? "currency" : i == 17 ? "description" : "user";
+                batch.add(breaking(good, reason));
+                badAt.put(i, reason);
+            } else {
+                batch.add(good);
+                stream.add(good);
+            }
+        }
+
+        // When the batch is written
+        List<Rejection> rejections = writer.write(batch);
+
+        // Then exactly the bad ones are rejected, with a data error, and every other row is written
+        assertThat(rejections).extracting(Rejection::index).containsExactly(0, 17, 39);
+        assertThat(rejections).allMatch(rejection -> rejection.error().getSQLState().startsWith("22"));
+        assertThat(database.journal()).containsExactlyElementsOf(stream.expectedJournal()).hasSize(37);
+        assertThat(database.balances()).containsExactlyElementsOf(stream.expectedBalances());
+    }
+
+    private static BalanceEvent breaking(BalanceEvent event, String reason) {
+        String currency = reason.equals("currency") ? "E".repeat(17) : event.currency();
+        String description = reason.equals("description") ? "d".repeat(257) : event.description();
+        String user = reason.equals("user") ? "u".repeat(65) : event.userId();
+        return new BalanceEvent(event.transactionId(), event.accountId(), currency, event.type(), event.amount(), 0L,
+                event.result(), false, event.availableBefore(), event.frozenBefore(), event.availableAfter(),
+                event.frozenAfter(), event.version(), event.timestampMs(), user, description, null);
+    }
+
+    private static BalanceEvent deposit(long account, String currency, String transactionId, long version) {
+        BigDecimal amount = new BigDecimal("1.5");
+        BigDecimal after = amount.multiply(BigDecimal.valueOf(version));
+        return new BalanceEvent(transactionId, account, currency, ChangeType.DEPOSIT, amount, 0L, Result.APPLIED,
+                false, after.subtract(amount), BigDecimal.ZERO, after, BigDecimal.ZERO, version,
+                1_700_000_000_000L + version * 1234, "user-" + account, "deposit " + transactionId, null);
+    }
+}
