@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -678,25 +677,20 @@ class BalanceTopologyTest {
         return bytes;
     }
 
-    /** Overwrites, inserts or deletes a few bytes of a valid encoding. */
+    /** Overwrites, cuts or extends a valid encoding in a few places. */
     private static byte[] mutate(Random random, byte[] valid) {
         byte[] bytes = valid.clone();
         int edits = 1 + random.nextInt(3);
         for (int e = 0; e < edits; e++) {
             int at = random.nextInt(bytes.length);
-            Function<byte[], byte[]> edit = switch (random.nextInt(3)) {
-                case 0 -> b -> {
-                    b[at] = (byte) random.nextInt(256);
-                    return b;
-                };
-                case 1 -> b -> Arrays.copyOf(b, Math.max(1, at));
-                default -> b -> {
-                    byte[] longer = Arrays.copyOf(b, b.length + 1);
-                    longer[longer.length - 1] = (byte) random.nextInt(256);
-                    return longer;
-                };
-            };
-            bytes = edit.apply(bytes);
+            switch (random.nextInt(3)) {
+                case 0 -> bytes[at] = (byte) random.nextInt(256);
+                case 1 -> bytes = Arrays.copyOf(bytes, Math.max(1, at));
+                default -> {
+                    bytes = Arrays.copyOf(bytes, bytes.length + 1);
+                    bytes[bytes.length - 1] = (byte) random.nextInt(256);
+                }
+            }
         }
         return bytes;
     }

@@ -69,10 +69,6 @@ final class DriverFixture implements AutoCloseable {
         }
     }
 
-    static DriverFixture start() {
-        return new DriverFixture(settings(), VerdictListener.NONE);
-    }
-
     static DriverFixture start(StreamsSettings settings, VerdictListener listener) {
         return new DriverFixture(settings, listener);
     }
