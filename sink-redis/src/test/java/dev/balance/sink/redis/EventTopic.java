@@ -1,8 +1,11 @@
 package dev.balance.sink.redis;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.balance.topology.codec.Codecs;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.testkit.KafkaBroker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,6 +18,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -37,6 +41,23 @@ final class EventTopic {
         this.partitions = partitions;
         this.name = "events-" + UUID.randomUUID().toString().substring(0, 8);
         broker.createTopics(partitions, name);
+        awaitLeaders();
+    }
+
+    /**
+     * Producing before the broker has taken leadership of a fresh partition fails with
+     * NOT_LEADER_OR_FOLLOWER, which on a loaded machine was seen to wedge an idempotent producer
+     * in OUT_OF_ORDER_SEQUENCE_NUMBER retries; waiting for every leader first avoids that.
+     */
+    private void awaitLeaders() {
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+            try (Admin admin = broker.admin()) {
+                TopicDescription description = admin.describeTopics(List.of(name)).allTopicNames()
+                        .get(10, TimeUnit.SECONDS).get(name);
+                return description.partitions().size() == partitions
+                        && description.partitions().stream().allMatch(partition -> partition.leader() != null);
+            }
+        });
     }
 
     /** Sends the events keyed by account id, as the topology does, and waits until all are acknowledged. */
@@ -125,6 +146,8 @@ final class EventTopic {
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // One batch in flight per partition: a retried batch can never be overtaken by the next one.
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         if (transactionalId != null) {
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         }
