@@ -3,9 +3,11 @@ package dev.balance.topology;
 import dev.balance.topology.codec.Codecs;
 import dev.balance.topology.codec.MalformedRecordException;
 import dev.balance.topology.codec.StoreKeys;
+import dev.balance.topology.model.Amounts;
 import dev.balance.topology.model.Balance;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeCommand;
+import dev.balance.topology.model.ChangeType;
 import dev.balance.topology.model.Result;
 import dev.balance.topology.model.Validation;
 import java.math.BigDecimal;
@@ -84,9 +86,10 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (!problems.isEmpty()) {
             return unchanged(command, Result.INVALID_COMMAND, timestampMs, problems.toString());
         }
-        if (command.type() == dev.balance.topology.model.ChangeType.TRANSFER) {
+        if (command.type() == ChangeType.TRANSFER) {
             return unchanged(command, Result.INVALID_COMMAND, timestampMs, "TRANSFER is not enabled in this release");
         }
+        command = atCurrencyScale(command);
         Bytes transactionKey = StoreKeys.transactionKey(command.accountId(), command.transactionId());
         BalanceEvent remembered = rememberedVerdict(transactionKey);
         if (remembered != null) {
@@ -104,6 +107,16 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
         transactions.put(transactionKey, Codecs.encodeEvent(event));
         return event;
+    }
+
+    /** Amounts are kept at the currency's scale so stored balances and events never drift in scale. */
+    private ChangeCommand atCurrencyScale(ChangeCommand command) {
+        BigDecimal amount = Amounts.check(command.amount(), settings.currencies().scale(command.currency()));
+        if (amount.scale() == command.amount().scale()) {
+            return command;
+        }
+        return new ChangeCommand(command.transactionId(), command.accountId(), command.userId(), command.currency(),
+                command.type(), amount, command.toAccountId(), command.description(), command.metadata());
     }
 
     private record Outcome(Result result, Balance after) {
@@ -143,8 +156,8 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
             }
             default -> throw new IllegalStateException("no rule for " + command.type());
         }
-        if (available.compareTo(dev.balance.topology.model.Amounts.BALANCE_LIMIT) >= 0
-                || frozen.compareTo(dev.balance.topology.model.Amounts.BALANCE_LIMIT) >= 0) {
+        if (available.compareTo(Amounts.BALANCE_LIMIT) >= 0
+                || frozen.compareTo(Amounts.BALANCE_LIMIT) >= 0) {
             return new Outcome(Result.BALANCE_LIMIT_EXCEEDED, before);
         }
         return new Outcome(Result.APPLIED, new Balance(available, frozen, before.version() + 1, timestampMs));

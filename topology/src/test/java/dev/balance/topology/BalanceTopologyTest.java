@@ -81,14 +81,14 @@ class BalanceTopologyTest {
         assertStored(ACCOUNT, "USDT", "7.000000", "0.000000", 1);
     }
 
-    /** Trailing zeros beyond the scale are accepted by value; they must not leak into the stored scale. */
+    /** DESIGN §4: no more fractional digits than the scale, counted as written, even when they are zeros. */
     @Test
-    void shouldKeepTheStoredBalanceAtTheCurrencyScaleWhenTheAmountCarriesExtraTrailingZeros() {
+    void shouldRefuseAnAmountWithMoreDecimalsThanTheScaleEvenWhenTheyAreZeros() {
         BalanceEvent event = send("d1", DEPOSIT, "BTC", "1.5000000000");
 
-        assertThat(event.result()).isEqualTo(Result.APPLIED);
-        assertThat(event.availableAfter()).isEqualTo(new BigDecimal("1.50000000"));
-        assertStored(ACCOUNT, "BTC", "1.50000000", "0.00000000", 1);
+        assertThat(event.result()).isEqualTo(Result.INVALID_COMMAND);
+        assertThat(event.version()).isZero();
+        assertThat(event.availableAfter()).isEqualByComparingTo("0");
     }
 
     @Test

@@ -132,6 +132,10 @@ public final class Codecs {
         long version = in.readVarLong();
         long updatedAtMs = in.readSignedVarLong();
         in.expectEnd();
+        if (available.signum() < 0 || frozen.signum() < 0 || version < 0) {
+            throw new MalformedRecordException("balance with a negative field: available=" + available
+                    + " frozen=" + frozen + " version=" + version);
+        }
         return new Balance(available, frozen, version, updatedAtMs);
     }
 

@@ -48,11 +48,9 @@ public final class Amounts {
         if (amount.signum() <= 0) {
             throw new InvalidAmountException("must be greater than zero");
         }
+        // Counted as written, not by value: "1.500000000" has nine decimals even though the last is zero.
         if (amount.scale() > scale) {
-            BigDecimal stripped = amount.stripTrailingZeros();
-            if (stripped.scale() > scale) {
-                throw new InvalidAmountException("must have at most " + scale + " decimal places");
-            }
+            throw new InvalidAmountException("must have at most " + scale + " decimal places");
         }
         if (amount.stripTrailingZeros().precision() > SIGNIFICANT_DIGITS_MAX) {
             throw new InvalidAmountException("must have at most " + SIGNIFICANT_DIGITS_MAX + " significant digits");

@@ -11,7 +11,7 @@ public enum Result {
     INSUFFICIENT_FUNDS(1, Status.REJECTED),
     /** UNFREEZE or SETTLE asked for more than the frozen amount. */
     INSUFFICIENT_FROZEN(2, Status.REJECTED),
-    /** A DEPOSIT, UNFREEZE or credit would push the balance past {@link Amounts#BALANCE_LIMIT}. */
+    /** The change would push available or frozen to {@link Amounts#BALANCE_LIMIT} or beyond. */
     BALANCE_LIMIT_EXCEEDED(3, Status.REJECTED),
     /** The transaction id was used before on this account with a different payload. */
     IDEMPOTENCY_CONFLICT(4, Status.CONFLICT),
