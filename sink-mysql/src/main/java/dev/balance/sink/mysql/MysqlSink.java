@@ -353,7 +353,7 @@ public final class MysqlSink implements AutoCloseable {
 
     private void closeResources() {
         try {
-            consumer.close(Duration.ofMillis(config.dlqDeliveryTimeoutMs()));
+            consumer.close(Duration.ofMillis(CLOSE_MARGIN_MS));
         } finally {
             try {
                 deadLetters.close();
