@@ -44,6 +44,10 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     private KeyValueStore<Bytes, byte[]> balances;
     private KeyValueStore<Bytes, byte[]> transactions;
     private Bytes purgeCursor;
+    /** Oldest verdict timestamp kept by the last complete purge pass; UNKNOWN until one completed. */
+    private long oldestKeptMs = UNKNOWN;
+    private long passOldestKeptMs = Long.MAX_VALUE;
+    private static final long UNKNOWN = Long.MIN_VALUE;
 
     BalanceProcessor(StreamsSettings settings, VerdictListener listener, OutcomeCounters counters) {
         this.settings = settings;
@@ -206,9 +210,14 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     /**
      * Deletes remembered transaction ids past retention, a bounded number of entries per run so a
-     * punctuation never stalls the stream thread; the cursor walks the store over many runs.
+     * punctuation never stalls the stream thread; the cursor walks the store over many runs. A
+     * complete pass remembers the oldest verdict it kept, and no new pass starts before that one
+     * can have expired, so in steady state (retention of days) the purge costs nothing.
      */
     private void purgeExpiredTransactions() {
+        if (purgeCursor == null && oldestKeptMs != UNKNOWN && !expired(oldestKeptMs)) {
+            return;
+        }
         List<Bytes> expired = new ArrayList<>();
         int examined = 0;
         Bytes next = null;
@@ -220,12 +229,20 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
                     break;
                 }
                 examined++;
-                if (expired(Codecs.decodeEvent(entry.value).timestampMs())) {
+                long verdictMs = Codecs.decodeEvent(entry.value).timestampMs();
+                if (expired(verdictMs)) {
                     expired.add(entry.key);
+                } else {
+                    passOldestKeptMs = Math.min(passOldestKeptMs, verdictMs);
                 }
             }
         }
         purgeCursor = next;
+        if (next == null) {
+            // An empty pass kept nothing; entries added from now on are about as old as stream time.
+            oldestKeptMs = Math.min(passOldestKeptMs, context.currentStreamTimeMs());
+            passOldestKeptMs = Long.MAX_VALUE;
+        }
         for (Bytes key : expired) {
             transactions.delete(key);
         }

@@ -422,6 +422,35 @@ class BalanceTopologyTest {
     }
 
     /**
+     * The purge skips work while nothing can have expired, but must resume once something can:
+     * after a pass that found nothing to delete, ids remembered later are still purged in time.
+     */
+    @Test
+    void shouldKeepPurgingAcrossPassesAndSkipsWhenNothingCanHaveExpired() {
+        try (DriverFixture run = DriverFixture.start(DriverFixture.settings().withDedupRetentionMs(RETENTION_MS),
+                VerdictListener.NONE)) {
+            Duration purgeRun = Duration.ofMillis(run.settings.purgeIntervalMs() * 2);
+            run.driver.advanceWallClockTime(purgeRun);
+            run.send(command("first", DEPOSIT, "BTC", "1"), T0);
+            run.driver.advanceWallClockTime(purgeRun);
+            run.driver.advanceWallClockTime(purgeRun);
+            assertThat(run.counters.purgedTransactions()).as("nothing expired yet").isZero();
+
+            run.send(command("second", DEPOSIT, "BTC", "1"), T0 + RETENTION_MS / 2);
+            run.send(ChangeCommand.of("mover", OTHER_ACCOUNT, "BTC", DEPOSIT, BigDecimal.ONE), T0 + RETENTION_MS + 1);
+            run.driver.advanceWallClockTime(purgeRun);
+            assertThat(run.counters.purgedTransactions()).as("first expired").isEqualTo(1);
+
+            run.send(ChangeCommand.of("mover2", OTHER_ACCOUNT, "BTC", DEPOSIT, BigDecimal.ONE),
+                    T0 + RETENTION_MS / 2 + RETENTION_MS + 1);
+            run.driver.advanceWallClockTime(purgeRun);
+            assertThat(run.counters.purgedTransactions()).as("second expired too").isEqualTo(2);
+            assertThat(run.transactionsStore().get(StoreKeys.transactionKey(ACCOUNT, "second"))).isNull();
+            assertThat(run.transactionsStore().get(StoreKeys.transactionKey(OTHER_ACCOUNT, "mover"))).isNotNull();
+        }
+    }
+
+    /**
      * Remembers "old" and "kept", moves stream time so that only "old" is past retention, then
      * resends both; with {@code purge} the purge punctuation runs in between and must have removed
      * exactly "old" from the store, without changing any verdict.
