@@ -1,0 +1,98 @@
+package dev.balance.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The benchmark tool: {@code Bench <mode> [--option value ...]}. Modes: {@code topology},
+ * {@code http-single}, {@code http-batch} (all against a real broker) and {@code jmh} (run by
+ * the script through JMH's own main). Each mode prints its settings and figures and writes
+ * {@code bench-results/<mode>-<yyyyMMdd-HHmmss>.json}.
+ *
+ * <p>Environment: KAFKA_BOOTSTRAP_SERVERS (127.0.0.1:9092), read once here.
+ */
+public final class Bench {
+
+    static final String BOOTSTRAP_DEFAULT = "127.0.0.1:9092";
+
+    private Bench() {
+    }
+
+    public static void main(String[] argv) {
+        PrintStream out = System.out;
+        Args args;
+        try {
+            args = Args.parse(argv);
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            System.err.println(usage());
+            System.exit(2);
+            return;
+        }
+        Map<String, String> env = System.getenv();
+        String bootstrap = env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", BOOTSTRAP_DEFAULT);
+        LocalDateTime startedAt = LocalDateTime.now();
+        String runId = "bench-" + ResultFile.STAMP.format(startedAt) + "-"
+                + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+        Machine machine = Machine.current();
+        Map<String, Object> result;
+        Path resultsDir;
+        try {
+            switch (args.mode()) {
+                case "topology" -> {
+                    TopologyBench.Settings settings = TopologyBench.Settings.from(args, bootstrap);
+                    resultsDir = settings.resultsDir();
+                    result = new TopologyBench(settings, out).run(runId);
+                }
+                case "http-single" -> {
+                    HttpSingleBench.Settings settings = HttpSingleBench.Settings.from(args, env);
+                    resultsDir = settings.target().resultsDir();
+                    result = new HttpSingleBench(settings, out).run(runId);
+                }
+                case "http-batch" -> {
+                    HttpBatchBench.Settings settings = HttpBatchBench.Settings.from(args, env);
+                    resultsDir = settings.target().resultsDir();
+                    result = new HttpBatchBench(settings, out).run(runId);
+                }
+                default -> throw new IllegalArgumentException("unknown mode " + args.mode());
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            System.err.println(usage());
+            System.exit(2);
+            return;
+        }
+        Map<String, Object> withMachine = new LinkedHashMap<>(result);
+        withMachine.put("machine", machine.toMap());
+        withMachine.put("run_id", runId);
+        withMachine.put("started_at", startedAt.toString());
+        Path file = new ResultFile().write(resultsDir, startedAt, withMachine);
+        out.printf("%s: %,d/s  P50 %s ms  P95 %s ms  P99 %s ms  P99.9 %s ms  max %s ms%n", args.mode(),
+                result.get("throughput_per_s"), result.get("p50_ms"), result.get("p95_ms"), result.get("p99_ms"),
+                result.get("p99_9_ms"), result.get("max_ms"));
+        out.println("result written to " + file);
+        // Client libraries leave non-daemon threads behind (the HTTP client's, Kafka's); the run is over.
+        System.exit(0);
+    }
+
+    static String usage() {
+        return """
+                usage: scripts/bench <mode> [--option value ...]
+                  topology     pre-produce commands, run the bare baseline and the topology, compare
+                               --commands 2000000 --accounts 1000000 --partitions 12 --threads 2
+                               --commit-interval-ms 100 --duplicates-per-mille 10 --seed 42 --warmup-s 5
+                               --timeout-s 300 --skip-baseline --profile --keep-topics
+                  http-single  POST /api/v1/balance/change, fixed concurrency or fixed rate
+                               --concurrency 32 | --rate R | --search  --duration-s 30 --accounts 10000
+                               --url http://host:port (default: an in-process node)
+                  http-batch   POST /api/v1/balance/changes
+                               --batch-size 1000 --concurrency 4 --duration-s 30 --accounts 100000
+                  jmh          the processor's hot path under JMH (scripts/bench jmh [JMH options])
+                common: --bootstrap host:port --results-dir bench-results --state-dir data/bench
+                """;
+    }
+}

@@ -1,0 +1,221 @@
+package dev.balance.bench;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The {@code http-single} mode: POST /api/v1/balance/change, one change per request, latency
+ * from send (or, at a fixed rate, from the due time) to the verdict. First every account gets a
+ * deposit (through the batch endpoint, unmeasured), then a warm-up, then the measured load of
+ * mixed deposits and withdrawals: at a fixed concurrency (closed model, the default), at a fixed
+ * rate ({@code --rate}, open model), or stepping the rate up ({@code --search}) until P95 reaches
+ * the target or the node falls behind the rate.
+ */
+final class HttpSingleBench {
+
+    static final String CHANGE_PATH = "/api/v1/balance/change";
+    static final String BATCH_PATH = "/api/v1/balance/changes";
+    static final int PREFILL_BATCH_SIZE = 1000;
+    /** A step keeps up when it reaches this share of its target rate. */
+    static final double KEEP_UP_SHARE = 0.95;
+    /** A step fails when more than this share of requests got no verdict (errors, 202 pending, 5xx). */
+    static final double FAILED_SHARE_MAX = 0.01;
+
+    static final Set<String> OPTIONS;
+
+    static {
+        Set<String> options = new HashSet<>(HttpTarget.OPTIONS);
+        options.addAll(Set.of("concurrency", "rate", "search", "duration-s", "accounts", "warmup-s", "rate-start",
+                "rate-factor", "step-s", "steps-max", "p95-target-ms", "in-flight-max", "seed"));
+        OPTIONS = Set.copyOf(options);
+    }
+
+    record Settings(HttpTarget.Settings target, int concurrency, double ratePerS, boolean search, long durationS,
+                    int accounts, long warmupS, double rateStart, double rateFactor, long stepS, int stepsMax,
+                    double p95TargetMs, int inFlightMax, long seed) {
+
+        static Settings from(Args args, Map<String, String> env) {
+            args.requireKnown(OPTIONS);
+            Settings settings = new Settings(HttpTarget.Settings.from(args, env), args.intValue("concurrency", 32),
+                    args.doubleValue("rate", 0), args.flag("search"), args.longValue("duration-s", 30),
+                    args.intValue("accounts", 10_000), args.longValue("warmup-s", 5), args.doubleValue("rate-start", 250),
+                    args.doubleValue("rate-factor", 1.5), args.longValue("step-s", 10), args.intValue("steps-max", 15),
+                    args.doubleValue("p95-target-ms", 50), args.intValue("in-flight-max", 2_000), args.longValue("seed", 7));
+            if (settings.concurrency <= 0 || settings.durationS <= 0 || settings.accounts <= 0 || settings.ratePerS < 0
+                    || settings.rateStart <= 0 || settings.rateFactor <= 1 || settings.stepS <= 0 || settings.inFlightMax <= 0) {
+                throw new IllegalArgumentException("sizes, durations and rates must be positive (--rate-factor above 1)");
+            }
+            return settings;
+        }
+
+        String model() {
+            return search ? "search (open model, rate steps)" : ratePerS > 0 ? "open model, fixed rate" : "closed model, fixed concurrency";
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> map = new LinkedHashMap<>(target.toMap());
+            map.put("model", model());
+            if (search) {
+                map.put("rate_start_per_s", rateStart);
+                map.put("rate_factor", rateFactor);
+                map.put("step_s", stepS);
+                map.put("p95_target_ms", p95TargetMs);
+            } else if (ratePerS > 0) {
+                map.put("rate_per_s", ratePerS);
+            } else {
+                map.put("concurrency", concurrency);
+            }
+            if (search || ratePerS > 0) {
+                map.put("in_flight_max", inFlightMax);
+            }
+            map.put("duration_s", durationS);
+            map.put("warmup_s", warmupS);
+            map.put("accounts", accounts);
+            map.put("mix", "50% DEPOSIT / 50% WITHDRAW of " + ChangeBodies.CHANGE_AMOUNT + " " + ChangeBodies.CURRENCY
+                    + " after a deposit of " + ChangeBodies.PREFILL_AMOUNT + " to every account");
+            return map;
+        }
+    }
+
+    private final Settings settings;
+    private final PrintStream out;
+
+    HttpSingleBench(Settings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    Map<String, Object> run(String runId) {
+        out.println("http-single benchmark " + runId + ": " + settings.toMap());
+        ChangeBodies bodies = new ChangeBodies(runId + "-", settings.accounts());
+        GeneratorCpu cpu = new GeneratorCpu();
+        try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
+             HttpLoad load = new HttpLoad(settings.inFlightMax())) {
+            prefill(load, target.uri(BATCH_PATH), bodies, settings.accounts(), out);
+            URI uri = target.uri(CHANGE_PATH);
+            try (Progress progress = Progress.start(out, "warm-up", 0, load::progress)) {
+                load.closed(uri, settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()), bodies::mixed,
+                        settings.seed());
+            }
+            long cpuBefore = cpu.nanos();
+            long start = System.nanoTime();
+            Map<String, Object> result = settings.search() ? search(load, uri, bodies) : fixed(load, uri, bodies);
+            double elapsedS = (System.nanoTime() - start) / 1e9;
+            double generatorCpuS = (cpu.nanos() - cpuBefore) / 1e9;
+            result.put("generator_cpu_s", generatorCpuS);
+            result.put("generator_cores", Math.round(100 * generatorCpuS / elapsedS) / 100.0);
+            out.printf("generator threads used %.1f s CPU in %.1f s (%.2f of %d cores)%n", generatorCpuS, elapsedS,
+                    generatorCpuS / elapsedS, Runtime.getRuntime().availableProcessors());
+            result.put("settings", settings.toMap());
+            return result;
+        }
+    }
+
+    /** Deposits to every account through the batch endpoint; not measured. */
+    static void prefill(HttpLoad load, URI batchUri, ChangeBodies bodies, int accounts, PrintStream out) {
+        AtomicLong done = new AtomicLong();
+        try (Progress progress = Progress.start(out, "prefill", accounts, done::get)) {
+            for (long from = 1; from <= accounts; from += PREFILL_BATCH_SIZE) {
+                long to = Math.min(from + PREFILL_BATCH_SIZE, accounts + 1L);
+                String answer = load.postOk(batchUri, bodies.prefillBatch(from, to));
+                if (!answer.contains("\"success\":true")) {
+                    throw new IllegalStateException("a prefill deposit was not applied: "
+                            + answer.substring(0, Math.min(answer.length(), 500)));
+                }
+                done.addAndGet(to - from);
+            }
+        }
+    }
+
+    private Map<String, Object> fixed(HttpLoad load, URI uri, ChangeBodies bodies) {
+        long durationNanos = TimeUnit.SECONDS.toNanos(settings.durationS());
+        HttpLoad.Phase phase;
+        try (Progress progress = Progress.start(out, "http-single", 0, load::progress)) {
+            phase = settings.ratePerS() > 0
+                    ? load.open(uri, settings.ratePerS(), durationNanos, bodies::mixed, settings.seed() + 1)
+                    : load.closed(uri, settings.concurrency(), durationNanos, bodies::mixed, settings.seed() + 1);
+        }
+        print(phase);
+        return result(phase);
+    }
+
+    private Map<String, Object> search(HttpLoad load, URI uri, ChangeBodies bodies) {
+        List<Map<String, Object>> steps = new ArrayList<>();
+        HttpLoad.Phase best = null;
+        double rate = settings.rateStart();
+        for (int step = 0; step < settings.stepsMax(); step++, rate *= settings.rateFactor()) {
+            HttpLoad.Phase phase;
+            try (Progress progress = Progress.start(out, String.format("step %d @ %,.0f/s", step + 1, rate), 0,
+                    load::progress)) {
+                phase = load.open(uri, rate, TimeUnit.SECONDS.toNanos(settings.stepS()), bodies::mixed,
+                        settings.seed() + step);
+            }
+            String verdict = judge(phase);
+            Map<String, Object> summary = phase.toMap();
+            summary.put("verdict", verdict);
+            steps.add(summary);
+            out.printf("step %d: target %,.0f/s achieved %,.0f/s  %s  -> %s%n", step + 1, rate, phase.requestsPerS(),
+                    Latency.line(phase.latency()), verdict);
+            if (!verdict.equals("sustained")) {
+                break;
+            }
+            best = phase;
+        }
+        if (best == null) {
+            throw new IllegalStateException("not even the first step (" + settings.rateStart()
+                    + "/s) was sustained; try a lower --rate-start");
+        }
+        out.printf("highest sustained rate: %,.0f/s (target %,.0f/s)%n", best.requestsPerS(), best.targetPerS());
+        Map<String, Object> result = result(best);
+        result.put("sustained_target_per_s", best.targetPerS());
+        result.put("steps", steps);
+        return result;
+    }
+
+    /** Why a step failed, or "sustained". */
+    String judge(HttpLoad.Phase phase) {
+        long failed = phase.errors() + phase.statuses().entrySet().stream()
+                .filter(e -> e.getKey() == 202 || e.getKey() >= 500).mapToLong(Map.Entry::getValue).sum();
+        double p95Ms = Latency.millis(phase.latency().getValueAtPercentile(95));
+        if (p95Ms >= settings.p95TargetMs()) {
+            return String.format("P95 %.1f ms >= %.0f ms", p95Ms, settings.p95TargetMs());
+        }
+        if (phase.requestsPerS() < KEEP_UP_SHARE * phase.targetPerS()) {
+            return String.format("fell behind (%.0f%% of the rate)", 100 * phase.requestsPerS() / phase.targetPerS());
+        }
+        if (failed > FAILED_SHARE_MAX * phase.requests()) {
+            return failed + " requests without a verdict";
+        }
+        return "sustained";
+    }
+
+    private void print(HttpLoad.Phase phase) {
+        out.printf("http-single: %,d requests in %.1f s = %,.0f/s, statuses %s, errors %d%n", phase.requests(),
+                phase.elapsedS(), phase.requestsPerS(), phase.statuses(), phase.errors());
+        out.println("latency (send to verdict" + (phase.sendLag() != null ? ", from the due time" : "") + "): "
+                + Latency.line(phase.latency()));
+        if (phase.sendLag() != null) {
+            out.println("send lag (generator behind its schedule): " + Latency.line(phase.sendLag()));
+        }
+    }
+
+    private static Map<String, Object> result(HttpLoad.Phase phase) {
+        Map<String, Object> latency = Latency.summary(phase.latency());
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("mode", "http-single");
+        result.put("throughput_per_s", Math.round(phase.requestsPerS()));
+        for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
+            result.put(key, latency.get(key));
+        }
+        result.put("phase", phase.toMap());
+        return result;
+    }
+}

@@ -1,0 +1,363 @@
+package dev.balance.bench;
+
+import com.sun.management.OperatingSystemMXBean;
+import dev.balance.topology.BalanceTopology;
+import dev.balance.topology.OutcomeCounters;
+import dev.balance.topology.StreamsSettings;
+import dev.balance.topology.TopicNames;
+import dev.balance.topology.codec.Codecs;
+import dev.balance.topology.model.BalanceEvent;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+
+/**
+ * The {@code topology} mode: pre-produces commands to fresh topics, then runs the bare baseline
+ * and the real topology one after the other on the same input, each under its own application id,
+ * and measures each from {@code start()} until its committed input offsets reach the end of the
+ * input. Under exactly_once_v2 the input offsets are committed in the same transaction as the
+ * outputs, so "offsets at the end" means "every event committed and visible to read_committed
+ * readers"; polling them costs the run almost nothing, unlike a consumer reading every event.
+ * Afterwards it reads all events once (outside the timing) and compares their verdicts with the
+ * verdicts the generator's model expects.
+ */
+final class TopologyBench {
+
+    static final Set<String> OPTIONS = Set.of("commands", "accounts", "partitions", "threads", "commit-interval-ms",
+            "duplicates-per-mille", "seed", "warmup-s", "timeout-s", "skip-baseline", "profile", "keep-topics",
+            "bootstrap", "results-dir", "state-dir");
+
+    /** How often the committed offsets are read. */
+    private static final long SAMPLE_PERIOD_MS = 200;
+    /** Steady state ends when this share of the input is committed (the tail is left out). */
+    private static final double STEADY_END_SHARE = 0.95;
+    private static final long VERIFY_TIMEOUT_MS = 180_000;
+    private static final int PROFILE_TOP_FRAMES = 20;
+
+    record Settings(long commands, int accounts, int partitions, int streamThreads, long commitIntervalMs,
+                    int duplicatesPerMille, long seed, double warmupS, long timeoutS, boolean skipBaseline,
+                    boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir) {
+
+        static Settings from(Args args, String defaultBootstrap) {
+            args.requireKnown(OPTIONS);
+            Settings settings = new Settings(args.longValue("commands", 2_000_000), args.intValue("accounts", 1_000_000),
+                    args.intValue("partitions", 12), args.intValue("threads", 2),
+                    args.longValue("commit-interval-ms", 100), args.intValue("duplicates-per-mille", 10),
+                    args.longValue("seed", 42), args.doubleValue("warmup-s", 5), args.longValue("timeout-s", 300),
+                    args.flag("skip-baseline"), args.flag("profile"), args.flag("keep-topics"),
+                    args.text("bootstrap", defaultBootstrap), Path.of(args.text("results-dir", "bench-results")),
+                    Path.of(args.text("state-dir", "data/bench")));
+            if (settings.commands <= 0 || settings.accounts <= 0 || settings.partitions <= 0 || settings.timeoutS <= 0) {
+                throw new IllegalArgumentException("--commands, --accounts, --partitions and --timeout-s must be positive");
+            }
+            return settings;
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("commands", commands);
+            map.put("accounts", accounts);
+            map.put("partitions", partitions);
+            map.put("stream_threads", streamThreads);
+            map.put("commit_interval_ms", commitIntervalMs);
+            map.put("processing_guarantee", StreamsConfig.EXACTLY_ONCE_V2);
+            map.put("duplicates_per_mille", duplicatesPerMille);
+            map.put("seed", seed);
+            map.put("steady_warmup_s", warmupS);
+            map.put("steady_end_share", STEADY_END_SHARE);
+            map.put("bootstrap_servers", bootstrapServers);
+            map.put("profile", profile);
+            return map;
+        }
+    }
+
+    /** One measured Streams run. */
+    record Run(String label, ThroughputSamples samples, long total, double processCpuS,
+               org.HdrHistogram.Histogram gaps) {
+
+        Map<String, Object> toMap(double warmupS) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("overall_per_s", Math.round(samples.overallPerS()));
+            map.put("steady_per_s", Math.round(samples.steadyPerS(total, warmupS, STEADY_END_SHARE)));
+            map.put("first_commit_s", samples.firstProgressS());
+            map.put("elapsed_s", samples.elapsedS());
+            map.put("process_cpu_s", processCpuS);
+            map.put("process_cpu_cores", Math.round(100 * processCpuS / samples.elapsedS()) / 100.0);
+            map.put("record_gap", Latency.summary(gaps));
+            map.put("per_second", samples.ratesPerSecond());
+            return map;
+        }
+    }
+
+    private final Settings settings;
+    private final PrintStream out;
+
+    TopologyBench(Settings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    Map<String, Object> run(String runId) {
+        out.println("topology benchmark " + runId + ": " + settings.toMap());
+        String prefix = runId + "-";
+        TopicNames topics = TopicNames.withPrefix(prefix);
+        String baselineOut = prefix + "baseline-out";
+        Path stateRoot = settings.stateDir().resolve(runId).toAbsolutePath();
+        try (BenchKafka kafka = new BenchKafka(settings.bootstrapServers())) {
+            try {
+                List<String> names = new ArrayList<>(topics.all());
+                names.add(baselineOut);
+                kafka.createTopics(names, settings.partitions());
+                CommandMix mix = new CommandMix(settings.accounts(), settings.duplicatesPerMille(), settings.seed());
+                double producedPerS = produce(kafka, topics.changes(), mix);
+                Map<TopicPartition, Long> ends = kafka.endOffsets(topics.changes(), settings.partitions());
+                long total = ends.values().stream().mapToLong(Long::longValue).sum();
+                if (total != settings.commands()) {
+                    throw new IllegalStateException("the input holds " + total + " records, expected " + settings.commands());
+                }
+                StreamsSettings streams = StreamsSettings.localDefaults(settings.bootstrapServers(), stateRoot.toString())
+                        .withTopics(topics).withStreamThreads(settings.streamThreads())
+                        .withCommitIntervalMs(settings.commitIntervalMs());
+                Run baseline = null;
+                if (!settings.skipBaseline()) {
+                    RecordGaps gaps = new RecordGaps();
+                    StreamsSettings app = streams.withApplicationId(prefix + "baseline");
+                    baseline = measure("baseline", BaselineTopology.build(topics.changes(), baselineOut, gaps),
+                            app, kafka, ends, gaps, null);
+                }
+                RecordGaps gaps = new RecordGaps();
+                StreamsSettings app = streams.withApplicationId(prefix + "topology");
+                Path recording = settings.profile() ? settings.resultsDir().resolve(runId + "-topology.jfr") : null;
+                Run ours = measure("topology", BalanceTopology.build(app, event -> gaps.tick(), new OutcomeCounters()),
+                        app, kafka, ends, gaps, recording);
+                Map<String, Object> verification = verify(topics.events(), mix);
+                Map<String, Object> result = result(mix, producedPerS, baseline, ours, verification);
+                if (recording != null) {
+                    JfrSummary.Summary summary = JfrSummary.read(recording, PROFILE_TOP_FRAMES);
+                    JfrSummary.print(summary, out);
+                    result.put("profile", summary);
+                    result.put("profile_file", recording.toString());
+                }
+                return result;
+            } finally {
+                Directories.deleteRecursively(stateRoot);
+                if (!settings.keepTopics()) {
+                    out.println("deleted topics " + kafka.deleteTopicsStartingWith(prefix));
+                    String problem = kafka.deleteGroups(settings.skipBaseline()
+                            ? List.of(prefix + "topology") : List.of(prefix + "baseline", prefix + "topology"));
+                    if (problem != null) {
+                        out.println("consumer groups left to the broker's retention: " + problem);
+                    }
+                }
+            }
+        }
+    }
+
+    private double produce(BenchKafka kafka, String topic, CommandMix mix) {
+        AtomicLong acked = new AtomicLong();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        long start = System.nanoTime();
+        try (KafkaProducer<Long, byte[]> producer = kafka.bulkProducer("bench-loader");
+             Progress progress = Progress.start(out, "produce", settings.commands(), acked::get)) {
+            for (long i = 0; i < settings.commands() && failure.get() == null; i++) {
+                CommandMix.Next next = mix.next();
+                producer.send(new ProducerRecord<>(topic, next.accountId(), next.value()), (meta, error) -> {
+                    if (error != null) {
+                        failure.compareAndSet(null, error);
+                    } else {
+                        acked.incrementAndGet();
+                    }
+                });
+            }
+            producer.flush();
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("pre-producing failed: " + failure.get().getMessage(), failure.get());
+        }
+        double perS = settings.commands() * 1e9 / (System.nanoTime() - start);
+        out.printf("produced %,d commands (%,d duplicates) in %.1f s: %,.0f/s%n", settings.commands(), mix.duplicates(),
+                (System.nanoTime() - start) / 1e9, perS);
+        return perS;
+    }
+
+    private Run measure(String label, Topology topology, StreamsSettings app, BenchKafka kafka,
+                        Map<TopicPartition, Long> ends, RecordGaps gaps, Path recording) {
+        Properties props = app.toProperties();
+        // The app reads the pre-produced input from its beginning; stated rather than left to the default.
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        long total = ends.values().stream().mapToLong(Long::longValue).sum();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicLong done = new AtomicLong();
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        out.printf("running %s (application id %s)%n", label, app.applicationId());
+        Recording jfr = recording == null ? null : startRecording(recording);
+        long cpuBefore = os.getProcessCpuTime();
+        long start = System.nanoTime();
+        ThroughputSamples samples = new ThroughputSamples(start);
+        KafkaStreams streams = new KafkaStreams(topology, props);
+        streams.setUncaughtExceptionHandler(error -> {
+            failure.compareAndSet(null, error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        double cpuS;
+        try (Progress progress = Progress.start(out, label, total, done::get)) {
+            streams.start();
+            long deadline = start + TimeUnit.SECONDS.toNanos(settings.timeoutS());
+            while (done.get() < total) {
+                if (failure.get() != null) {
+                    throw new IllegalStateException(label + " failed: " + failure.get().getMessage(), failure.get());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(label + " did not finish within " + settings.timeoutS() + " s ("
+                            + done.get() + " of " + total + " committed)");
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(SAMPLE_PERIOD_MS));
+                long committed = kafka.committedRecords(app.applicationId(), ends);
+                samples.add(System.nanoTime(), committed);
+                done.set(committed);
+            }
+        } finally {
+            cpuS = (os.getProcessCpuTime() - cpuBefore) / 1e9;
+            if (jfr != null) {
+                jfr.stop();
+                jfr.close();
+            }
+            // Leaving the group at once lets the run delete it afterwards (Streams otherwise stays until session timeout).
+            streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(60)));
+            streams.cleanUp();
+        }
+        Run run = new Run(label, samples, total, cpuS, gaps.latency().snapshot());
+        printRun(run);
+        return run;
+    }
+
+    private void printRun(Run run) {
+        ThroughputSamples s = run.samples();
+        out.printf("%s: process CPU %.1f s (%.2f cores)%n", run.label(), run.processCpuS(), run.processCpuS() / s.elapsedS());
+        out.printf("%s: %,d records, overall %,.0f/s, steady %,.0f/s (first commit after %.1f s)%n", run.label(),
+                run.total(), s.overallPerS(), s.steadyPerS(run.total(), settings.warmupS(), STEADY_END_SHARE),
+                s.firstProgressS());
+        out.println(run.label() + " record gap: " + Latency.line(run.gaps()));
+    }
+
+    private static Recording startRecording(Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+            Recording recording = new Recording(Configuration.getConfiguration("profile"));
+            recording.setDestination(file);
+            recording.start();
+            return recording;
+        } catch (IOException | java.text.ParseException e) {
+            throw new IllegalStateException("could not start a JFR recording: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads every committed event once and counts verdicts; compares them with the model's. */
+    private Map<String, Object> verify(String eventsTopic, CommandMix mix) {
+        Map<String, Long> fresh = new LinkedHashMap<>();
+        long replays = 0;
+        long events = 0;
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int p = 0; p < settings.partitions(); p++) {
+                partitions.add(new TopicPartition(eventsTopic, p));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(VERIFY_TIMEOUT_MS);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("reading the events took longer than " + VERIFY_TIMEOUT_MS + " ms");
+                }
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    BalanceEvent event = Codecs.decodeEvent(record.value());
+                    events++;
+                    if (event.replay()) {
+                        replays++;
+                    } else {
+                        fresh.merge(event.result().name(), 1L, Long::sum);
+                    }
+                }
+            }
+        }
+        boolean matches = events == settings.commands() && replays == mix.duplicates()
+                && fresh.equals(mix.expectedResults());
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("events", events);
+        map.put("replays", replays);
+        map.put("results", fresh);
+        map.put("expected_replays", mix.duplicates());
+        map.put("expected_results", mix.expectedResults());
+        map.put("matches_model", matches);
+        out.printf("verified: %,d events, %,d replays, results %s, expected %s -> %s%n", events, replays, fresh,
+                mix.expectedResults(), matches ? "MATCH" : "MISMATCH");
+        return map;
+    }
+
+    private Map<String, Object> result(CommandMix mix, double producedPerS, Run baseline, Run ours,
+                                       Map<String, Object> verification) {
+        double oursSteady = ours.samples().steadyPerS(ours.total(), settings.warmupS(), STEADY_END_SHARE);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("mode", "topology");
+        result.put("throughput_per_s", Math.round(oursSteady));
+        result.put("overall_per_s", Math.round(ours.samples().overallPerS()));
+        Map<String, Object> gaps = Latency.summary(ours.gaps());
+        result.put("latency_kind", "record_gap: time between consecutive records on one stream thread");
+        result.put("p50_ms", gaps.get("p50_ms"));
+        result.put("p95_ms", gaps.get("p95_ms"));
+        result.put("p99_ms", gaps.get("p99_ms"));
+        result.put("p99_9_ms", gaps.get("p99_9_ms"));
+        result.put("max_ms", gaps.get("max_ms"));
+        if (baseline != null) {
+            double baseSteady = baseline.samples().steadyPerS(baseline.total(), settings.warmupS(), STEADY_END_SHARE);
+            result.put("baseline_per_s", Math.round(baseSteady));
+            result.put("baseline_overall_per_s", Math.round(baseline.samples().overallPerS()));
+            result.put("ratio_to_baseline", Math.round(100.0 * oursSteady / baseSteady) / 100.0);
+            result.put("overall_ratio_to_baseline",
+                    Math.round(100.0 * ours.samples().overallPerS() / baseline.samples().overallPerS()) / 100.0);
+            result.put("baseline", baseline.toMap(settings.warmupS()));
+        }
+        result.put("topology", ours.toMap(settings.warmupS()));
+        result.put("produce_per_s", Math.round(producedPerS));
+        result.put("command_types", mix.typeCounts());
+        result.put("verification", verification);
+        result.put("settings", settings.toMap());
+        return result;
+    }
+}
