@@ -301,6 +301,41 @@ class ApiContractIT {
     }
 
     @Test
+    void shouldApplyConcurrentRetriesOfOneTransactionOnceAndAnswerConflictingOnesWith409() throws Exception {
+        long account = newAccount();
+        ExecutorService pool = Executors.newFixedThreadPool(30);
+        try {
+            List<Future<Answer>> same = new ArrayList<>();
+            List<Future<Answer>> conflicting = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                same.add(pool.submit(() -> post(port, "/api/v1/balance/change", change("once", account, "BTC", "DEPOSIT", "3"))));
+                String other = change("once", account, "BTC", "DEPOSIT", "4");
+                if (i < 10) {
+                    conflicting.add(pool.submit(() -> post(port, "/api/v1/balance/change", other)));
+                }
+            }
+            int applied = 0;
+            int conflicts = 0;
+            for (Future<Answer> answer : same) {
+                applied += answer.get().status() == 200 ? 1 : 0;
+                conflicts += answer.get().status() == 409 ? 1 : 0;
+            }
+            for (Future<Answer> answer : conflicting) {
+                applied += answer.get().status() == 200 ? 1 : 0;
+                conflicts += answer.get().status() == 409 ? 1 : 0;
+            }
+            // Whichever payload came first wins; every request of the other payload is a conflict.
+            assertThat(applied + conflicts).isEqualTo(30);
+            assertThat(applied).isIn(10, 20);
+        } finally {
+            pool.shutdownNow();
+        }
+        JsonNode balance = get(port, "/api/v1/balance/" + account + "/BTC").body().get("balance");
+        assertThat(balance.get("version").asLong()).isEqualTo(1);
+        assertThat(balance.get("available").asText()).isIn("3.00000000", "4.00000000");
+    }
+
+    @Test
     void shouldAnswerABatchWithOneVerdictPerItemInOrderMatchingAModel() {
         Random random = new Random(42);
         long[] accounts = {newAccount(), newAccount(), newAccount()};
