@@ -127,7 +127,6 @@ public final class Launcher {
         Map<String, String> merged = new HashMap<>(env);
         String prefix = env.getOrDefault("TOPIC_PREFIX", "");
         merged.putIfAbsent("BALANCE_EVENTS_TOPIC", prefix + "balance-events");
-        merged.putIfAbsent("EVENTS_TOPIC", prefix + "balance-events");
         merged.putIfAbsent("BALANCE_DLQ_TOPIC", prefix + "balance-dlq");
         return Map.copyOf(merged);
     }

@@ -15,7 +15,7 @@ import java.util.Objects;
  *   <tr><td>REDIS_PASSWORD</td><td>none</td><td>used when the URL carries no password</td></tr>
  *   <tr><td>REDIS_KEY_PREFIX</td><td>empty</td><td>put before every key, e.g. {@code prod:}</td></tr>
  *   <tr><td>REDIS_TIMEOUT_MS</td><td>2000</td><td>connect and socket timeout of Redis calls</td></tr>
- *   <tr><td>EVENTS_TOPIC</td><td>balance-events</td><td>topic of outcome events</td></tr>
+ *   <tr><td>BALANCE_EVENTS_TOPIC</td><td>balance-events</td><td>topic of outcome events</td></tr>
  *   <tr><td>SINK_REDIS_GROUP_ID</td><td>balance-sink-redis</td><td>consumer group of the sink</td></tr>
  *   <tr><td>SINK_REDIS_BATCH_SIZE_MAX</td><td>2000</td><td>most events written in one pipeline</td></tr>
  *   <tr><td>SINK_REDIS_FLUSH_INTERVAL_MS</td><td>50</td><td>longest a batch is collected before it is written</td></tr>
@@ -53,7 +53,7 @@ public record RedisSinkConfig(
         require("redis".equals(scheme) || "rediss".equals(scheme), "REDIS_URL must start with redis:// or rediss://");
         require(redisUrl.getHost() != null, "REDIS_URL must name a host");
         require(!kafkaBootstrapServers.isBlank(), "KAFKA_BOOTSTRAP_SERVERS must not be blank");
-        require(!eventsTopic.isBlank(), "EVENTS_TOPIC must not be blank");
+        require(!eventsTopic.isBlank(), "BALANCE_EVENTS_TOPIC must not be blank");
         require(!groupId.isBlank(), "SINK_REDIS_GROUP_ID must not be blank");
         require(redisTimeoutMs > 0, "REDIS_TIMEOUT_MS must be positive");
         require(batchSizeMax > 0 && batchSizeMax <= BATCH_SIZE_LIMIT,
@@ -75,7 +75,7 @@ public record RedisSinkConfig(
                 password.isEmpty() ? null : password,
                 env.getOrDefault("REDIS_KEY_PREFIX", ""),
                 Math.toIntExact(number(env, "REDIS_TIMEOUT_MS", 2_000)),
-                text(env, "EVENTS_TOPIC", "balance-events"),
+                text(env, "BALANCE_EVENTS_TOPIC", "balance-events"),
                 text(env, "SINK_REDIS_GROUP_ID", "balance-sink-redis"),
                 Math.toIntExact(number(env, "SINK_REDIS_BATCH_SIZE_MAX", 2_000)),
                 number(env, "SINK_REDIS_FLUSH_INTERVAL_MS", 50),

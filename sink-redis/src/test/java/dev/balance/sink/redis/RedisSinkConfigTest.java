@@ -33,7 +33,7 @@ class RedisSinkConfigTest {
                 Map.entry("REDIS_PASSWORD", "secret"),
                 Map.entry("REDIS_KEY_PREFIX", "prod:"),
                 Map.entry("REDIS_TIMEOUT_MS", "500"),
-                Map.entry("EVENTS_TOPIC", "eu-balance-events"),
+                Map.entry("BALANCE_EVENTS_TOPIC", "eu-balance-events"),
                 Map.entry("SINK_REDIS_GROUP_ID", "eu-sink"),
                 Map.entry("SINK_REDIS_BATCH_SIZE_MAX", "10"),
                 Map.entry("SINK_REDIS_FLUSH_INTERVAL_MS", "5"),

@@ -19,7 +19,7 @@ final class SinkFixture {
         env.put("REDIS_URL", redisUrl);
         env.put("REDIS_KEY_PREFIX", keyPrefix);
         env.put("REDIS_TIMEOUT_MS", "1000");
-        env.put("EVENTS_TOPIC", topic);
+        env.put("BALANCE_EVENTS_TOPIC", topic);
         env.put("SINK_REDIS_GROUP_ID", group);
         env.put("SINK_REDIS_BATCH_SIZE_MAX", "200");
         env.put("SINK_REDIS_FLUSH_INTERVAL_MS", "20");

@@ -92,7 +92,7 @@ public final class RedisSinkBench {
         sinkEnv.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
         sinkEnv.put("REDIS_URL", redisUrl);
         sinkEnv.put("REDIS_KEY_PREFIX", prefix);
-        sinkEnv.put("EVENTS_TOPIC", topic);
+        sinkEnv.put("BALANCE_EVENTS_TOPIC", topic);
         sinkEnv.put("SINK_REDIS_GROUP_ID", "bench-" + UUID.randomUUID());
         RedisSinkConfig config = RedisSinkConfig.fromEnv(sinkEnv);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
