@@ -67,7 +67,10 @@ public final class Bench {
             return;
         }
         Map<String, Object> withMachine = new LinkedHashMap<>(result);
-        withMachine.put("machine", machine.toMap());
+        Map<String, Object> machineMap = machine.toMap();
+        // Other work on the machine skews every figure; the load before and after tells whether there was any.
+        machineMap.put("load_average_1m_at_end", Machine.current().loadAverage1m());
+        withMachine.put("machine", machineMap);
         withMachine.put("run_id", runId);
         withMachine.put("started_at", startedAt.toString());
         Path file = new ResultFile().write(resultsDir, startedAt, withMachine);

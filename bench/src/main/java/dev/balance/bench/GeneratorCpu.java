@@ -4,9 +4,10 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 
 /**
- * CPU time of the load generator's own threads (the scheduler, the HTTP client's selector and
- * executor), so a result can show that the generator was not the bottleneck even when it shares
- * the JVM with an in-process node.
+ * CPU time of the load generator's own threads (the main thread, which schedules the requests,
+ * the HTTP client's selector and executor, the progress line), so a result can show that the
+ * generator was not the bottleneck even when it shares the JVM with an in-process node. The
+ * node's threads (Kafka, Streams, Jetty) are named otherwise and not counted.
  */
 final class GeneratorCpu {
 
@@ -25,6 +26,6 @@ final class GeneratorCpu {
     }
 
     static boolean isGenerator(String threadName) {
-        return threadName.startsWith("bench-") || threadName.startsWith("HttpClient-");
+        return threadName.equals("main") || threadName.startsWith("loadgen-") || threadName.startsWith("HttpClient-");
     }
 }

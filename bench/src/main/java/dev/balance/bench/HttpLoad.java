@@ -79,7 +79,7 @@ final class HttpLoad implements AutoCloseable {
     HttpLoad(int inFlightMax) {
         AtomicInteger counter = new AtomicInteger();
         this.executor = Executors.newFixedThreadPool(CLIENT_THREADS, runnable -> {
-            Thread thread = new Thread(runnable, "bench-http-" + counter.incrementAndGet());
+            Thread thread = new Thread(runnable, "loadgen-http-" + counter.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });

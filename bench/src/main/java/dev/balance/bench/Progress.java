@@ -31,7 +31,7 @@ final class Progress implements AutoCloseable {
         this.done = done;
         this.inPlace = System.console() != null;
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "bench-progress");
+            Thread thread = new Thread(runnable, "loadgen-progress");
             thread.setDaemon(true);
             return thread;
         });
