@@ -16,6 +16,7 @@ app_classpath() {
         -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime >&2) || { echo "build failed" >&2; return 1; }
     touch "$stamp"
   fi
-  local jar; jar="$(ls "$root/$module"/target/"$module"-*.jar | grep -v -e tests -e sources | head -1)"
+  local jar; jar="$(ls "$root/$module"/target/"$module"-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | head -1)"
+  [[ -n "$jar" ]] || { echo "no jar of $module was built" >&2; return 1; }
   echo "$jar:$(cat "$cp_file")"
 }

@@ -29,6 +29,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -55,6 +60,10 @@ public final class BalanceNode implements AutoCloseable {
     private Producer<Long, byte[]> producer;
     private Javalin http;
     private KafkaStreamsMetrics streamsMetrics;
+    private ExecutorService dispatch;
+    private ScheduledExecutorService deadlines;
+    /** Threads that complete waiting requests; the HTTP answer is written from them, not from stream threads. */
+    private static final int DISPATCH_THREADS = 2;
 
     public BalanceNode(NodeConfig config, PrometheusMeterRegistry registry) {
         this.config = config;
@@ -68,7 +77,18 @@ public final class BalanceNode implements AutoCloseable {
         node.start();
     }
 
+    /** Starts every part; if one fails, stops those already started and rethrows. */
     public BalanceNode start() {
+        try {
+            startParts();
+            return this;
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void startParts() {
         StreamsSettings settings = config.streams();
         if (config.hmacSecret() == null) {
             LOG.warn("DEV_MODE: no HMAC_SECRET configured, requests are not authenticated");
@@ -78,7 +98,9 @@ public final class BalanceNode implements AutoCloseable {
         if (!created.isEmpty()) {
             LOG.info("created topics {}", created);
         }
-        VerdictWaiters waiters = new VerdictWaiters(config.waitersMax());
+        dispatch = Executors.newFixedThreadPool(DISPATCH_THREADS, daemonThreads("verdict-dispatch"));
+        deadlines = Executors.newSingleThreadScheduledExecutor(daemonThreads("verdict-deadlines"));
+        VerdictWaiters waiters = new VerdictWaiters(config.waitersMax(), dispatch);
         streams = new KafkaStreams(BalanceTopology.build(settings, waiters, counters), settings.toProperties());
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("stream thread failed; replacing it (its task restarts from the last commit)", error);
@@ -96,16 +118,16 @@ public final class BalanceNode implements AutoCloseable {
         Forwarder forwarder = new Forwarder(Duration.ofMillis(config.forwardTimeoutMs()), signer, config.selfHostPort());
         Requests requests = new Requests(mapper, signer);
         Responses responses = new Responses(mapper);
-        ChangeSubmitter submitter = new ChangeSubmitter(producer, settings.topics().changes(), waiters, config.verdictWaitMs());
+        ChangeSubmitter submitter = new ChangeSubmitter(producer, settings.topics().changes(), waiters, config.verdictWaitMs(),
+                deadlines);
         ChangeRoutes changes = new ChangeRoutes(requests, responses, mapper, settings.currencies(), ownership, submitter,
                 forwarder, config.batchSizeMax());
         QueryRoutes queries = new QueryRoutes(requests, responses, mapper, settings.currencies(), ownership,
                 new LocalStores(streams), forwarder);
         http = HttpApi.create(changes, queries, responses, mapper, registry, this::ready, config.bodyBytesMax())
-                .start(config.httpPort());
-        LOG.info("balance node listening on http://{}:{} (advertised as {}), Kafka at {}", "0.0.0.0", http.port(),
+                .start(config.httpHost(), config.httpPort());
+        LOG.info("balance node listening on http://{}:{} (advertised as {}), Kafka at {}", config.httpHost(), http.port(),
                 config.selfHostPort(), settings.bootstrapServers());
-        return this;
     }
 
     /** Ready when stream processing runs: stores are then queryable and verdicts flow. */
@@ -143,6 +165,23 @@ public final class BalanceNode implements AutoCloseable {
             streams.close(Duration.ofSeconds(30));
             streams = null;
         }
+        if (deadlines != null) {
+            deadlines.shutdownNow();
+            deadlines = null;
+        }
+        if (dispatch != null) {
+            dispatch.shutdownNow();
+            dispatch = null;
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     private Properties producerProperties(StreamsSettings settings) {

@@ -11,6 +11,9 @@ import java.util.Map;
  * limit has a name and a unit; defaults are those of the README's configuration table.
  *
  * @param httpPort            HTTP_PORT (8080)
+ * @param httpHost            HTTP_HOST: the interface to listen on; 0.0.0.0 with a secret, 127.0.0.1
+ *                            without one, so an unauthenticated development node is not reachable
+ *                            from the network unless asked for
  * @param advertisedHost      NODE_HOST (127.0.0.1): how other nodes reach this one
  * @param advertisedPort      NODE_PORT (= HTTP_PORT)
  * @param streams             Kafka Streams settings (KAFKA_BOOTSTRAP_SERVERS, STATE_DIR, ...)
@@ -26,6 +29,7 @@ import java.util.Map;
  */
 public record NodeConfig(
         int httpPort,
+        String httpHost,
         String advertisedHost,
         int advertisedPort,
         StreamsSettings streams,
@@ -41,6 +45,7 @@ public record NodeConfig(
 
     public NodeConfig {
         require(httpPort > 0 && httpPort < 65536, "HTTP_PORT must be 1..65535");
+        require(httpHost != null && !httpHost.isBlank(), "HTTP_HOST must not be blank");
         require(advertisedPort > 0 && advertisedPort < 65536, "NODE_PORT must be 1..65535");
         require(verdictWaitMs > 0, "VERDICT_WAIT_MS must be positive");
         require(batchSizeMax > 0, "BATCH_SIZE_MAX must be positive");
@@ -74,13 +79,16 @@ public record NodeConfig(
                 .withStandbyReplicas(intValue(env, "STANDBY_REPLICAS", 0))
                 .withReplication(replication, intValue(env, "MIN_INSYNC_REPLICAS", 1))
                 .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT));
-        return new NodeConfig(httpPort, host, advertisedPort, streams,
+        String secret = env.get("HMAC_SECRET");
+        boolean hasSecret = secret != null && !secret.isBlank();
+        String httpHost = env.getOrDefault("HTTP_HOST", hasSecret ? "0.0.0.0" : "127.0.0.1");
+        return new NodeConfig(httpPort, httpHost, host, advertisedPort, streams,
                 longValue(env, "VERDICT_WAIT_MS", 5_000),
                 intValue(env, "BATCH_SIZE_MAX", 1_000),
                 intValue(env, "BODY_BYTES_MAX", 1024 * 1024),
                 intValue(env, "VERDICT_WAITERS_MAX", 100_000),
                 longValue(env, "FORWARD_TIMEOUT_MS", 10_000),
-                env.get("HMAC_SECRET"),
+                secret,
                 longValue(env, "SIGNATURE_WINDOW_MS", 300_000),
                 Boolean.parseBoolean(env.getOrDefault("DEV_MODE", "false")),
                 intValue(env, "TOPIC_PARTITIONS", 12));

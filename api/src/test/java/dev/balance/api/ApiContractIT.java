@@ -165,6 +165,8 @@ class ApiContractIT {
             "{\"transaction_id\":\"v\",\"account_id\":%d,\"currency_code\":\"BTC\",\"type\":\"DEPOSIT\",\"amount\":\"1\",\"metadata\":[1]}|metadata",
             "{\"transaction_id\":\"v\",\"account_id\":%d,\"currency_code\":\"BTC\",\"type\":\"TRANSFER\",\"amount\":\"1\"}|to_account_id",
             "{\"transaction_id\":\"v\",\"account_id\":%d,\"currency_code\":\"BTC\",\"type\":\"DEPOSIT\",\"amount\":\"1\",\"to_account_id\":5}|to_account_id",
+            "{\"transaction_id\":\"v\",\"account_id\":%d,\"currency_code\":\"BTC\",\"type\":\"TRANSFER\",\"amount\":\"1\",\"to_account_id\":5}|type",
+            "{\"transaction_id\":\"..\",\"account_id\":%d,\"currency_code\":\"BTC\",\"type\":\"DEPOSIT\",\"amount\":\"1\"}|transaction_id",
             "[%d]|body",
             "{\"transaction_id\":\"v\",\"account_id\":%d,|body",
     })

@@ -78,10 +78,20 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
             deadLetter(record, e);
             return;
         }
-        BalanceEvent event = decide(command, record.timestamp());
+        BalanceEvent event = decide(command, decisionTimeMs(record));
         context.forward(record.withValue(Codecs.encodeEvent(event)), EVENTS_CHILD);
         counters.record(event.result(), event.replay());
         listener.onVerdict(event);
+    }
+
+    /**
+     * A command is decided, and its verdict remembered, at the task's stream time (at least the
+     * record's own timestamp). A record stamped by a producer whose clock lags would otherwise be
+     * remembered as already past retention, and a retry of it applied twice. Stream time replays
+     * identically after a crash, so this keeps processing deterministic.
+     */
+    private long decisionTimeMs(Record<byte[], byte[]> record) {
+        return Math.max(record.timestamp(), context.currentStreamTimeMs());
     }
 
     /** Decides one command and writes its effects to the stores; returns its outcome. */

@@ -9,7 +9,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 
 /**
@@ -30,14 +33,26 @@ public final class TopicSetup {
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS))) {
             Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             Map<String, String> configs = Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInsyncReplicas));
+            // Commands are stamped by the broker, one clock per partition, not by each API node's clock.
+            Map<String, String> changesConfigs = Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
+                    Integer.toString(minInsyncReplicas), TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
             List<NewTopic> missing = new ArrayList<>();
             for (String name : names.all()) {
                 if (!existing.contains(name)) {
-                    missing.add(new NewTopic(name, partitions, replicationFactor).configs(configs));
+                    missing.add(new NewTopic(name, partitions, replicationFactor)
+                            .configs(name.equals(names.changes()) ? changesConfigs : configs));
                 }
             }
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            }
+            if (existing.contains(names.changes())) {
+                // Topics made by an older release or by hand get the broker's clock too; setting it again is a no-op.
+                ConfigResource changes = new ConfigResource(ConfigResource.Type.TOPIC, names.changes());
+                AlterConfigOp logAppendTime = new AlterConfigOp(
+                        new ConfigEntry(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"), AlterConfigOp.OpType.SET);
+                admin.incrementalAlterConfigs(Map.of(changes, List.of(logAppendTime)))
+                        .all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             }
             return missing.stream().map(NewTopic::name).toList();
         } catch (InterruptedException e) {

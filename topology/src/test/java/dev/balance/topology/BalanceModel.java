@@ -44,6 +44,8 @@ final class BalanceModel {
     /** Decides a command the way the design says and returns the event the topology must emit. */
     BalanceEvent decide(ChangeCommand command, long timestampMs) {
         streamTimeMs = Math.max(streamTimeMs, timestampMs);
+        // A command is decided at stream time: a late record timestamp never makes a verdict born expired.
+        timestampMs = streamTimeMs;
         Balance current = balance(command.accountId(), command.currency());
         if (command.type() == ChangeType.TRANSFER) {
             return event(command, Result.INVALID_COMMAND, current, current, timestampMs);

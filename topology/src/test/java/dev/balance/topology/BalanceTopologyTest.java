@@ -396,6 +396,21 @@ class BalanceTopologyTest {
         assertStored(ACCOUNT, "BTC", "2.00000000", "0.00000000", 2);
     }
 
+    /** A producer whose clock lags stamps old times; its verdicts must not be born past retention. */
+    @Test
+    void shouldReplayARetryOfACommandStampedWithAnOldTimestampInsteadOfApplyingItTwice() {
+        fixture.send(ChangeCommand.of("mover", OTHER_ACCOUNT, "BTC", DEPOSIT, BigDecimal.ONE), T0 + RETENTION_MS + 10);
+        fixture.send(command("d1", DEPOSIT, "BTC", "5"), T0 + RETENTION_MS + 10);
+
+        BalanceEvent first = fixture.send(command("w1", WITHDRAW, "BTC", "2"), T0);
+        BalanceEvent retry = fixture.send(command("w1", WITHDRAW, "BTC", "2"), T0);
+
+        assertThat(first.result()).isEqualTo(Result.APPLIED);
+        assertThat(first.timestampMs()).as("decided at stream time").isEqualTo(T0 + RETENTION_MS + 10);
+        assertThat(retry).isEqualTo(first.asReplay());
+        assertStored(ACCOUNT, "BTC", "3.00000000", "0.00000000", 2);
+    }
+
     @Test
     void shouldNotForgetATransactionIdBecauseTheWallClockMovedOn() {
         BalanceEvent original = fixture.send(command("d1", DEPOSIT, "BTC", "1"), T0);

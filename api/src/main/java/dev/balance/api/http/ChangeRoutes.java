@@ -11,6 +11,7 @@ import dev.balance.api.query.Ownership;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeCommand;
 import dev.balance.topology.model.ChangeRequests;
+import dev.balance.topology.model.ChangeType;
 import dev.balance.topology.model.Currencies;
 import io.javalin.http.Context;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ public final class ChangeRoutes {
     public void change(Context ctx) {
         byte[] body = requests.signedBody(ctx);
         boolean forwarded = requests.forwarded(ctx);
-        ChangeRequests.Parsed parsed = ChangeRequests.parse(requests.json(body), currencies);
+        ChangeRequests.Parsed parsed = parse(requests.json(body));
         if (!parsed.valid()) {
             throw ApiException.validation("the change is not valid: " + parsed.errors(), parsed.errors());
         }
@@ -112,7 +113,7 @@ public final class ChangeRoutes {
         Map<String, List<Integer>> remotePositions = new LinkedHashMap<>();
         for (int i = 0; i < size; i++) {
             results.add(null);
-            ChangeRequests.Parsed parsed = ChangeRequests.parse(items.get(i), currencies);
+            ChangeRequests.Parsed parsed = parse(items.get(i));
             if (!parsed.valid()) {
                 ApiException error = ApiException.validation("the change is not valid: " + parsed.errors(), parsed.errors());
                 results.set(i, CompletableFuture.completedFuture(responses.error(error)));
@@ -180,6 +181,15 @@ public final class ChangeRoutes {
         } catch (java.io.IOException e) {
             throw new ApiException(502, "BAD_OWNER_ANSWER", "the owning node sent an unreadable answer");
         }
+    }
+
+    /** Parses and validates one change; TRANSFER is refused here, before it costs a round trip to Kafka. */
+    private ChangeRequests.Parsed parse(JsonNode item) {
+        ChangeRequests.Parsed parsed = ChangeRequests.parse(item, currencies);
+        if (parsed.valid() && parsed.command().type() == ChangeType.TRANSFER) {
+            return new ChangeRequests.Parsed(null, Map.of("type", "TRANSFER is not enabled in this release"));
+        }
+        return parsed;
     }
 
     private Responses.Rendered render(ChangeCommand command, Optional<BalanceEvent> verdict) {

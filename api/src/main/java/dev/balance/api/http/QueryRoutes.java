@@ -115,8 +115,14 @@ public final class QueryRoutes {
             return new Read(local.partition(), stale);
         }
         Owner.Remote remote = (Owner.Remote) owner;
-        String query = ctx.queryString() == null ? "" : "?" + ctx.queryString();
-        ctx.future(() -> forwarder.forward(remote.hostPort(), "GET", ctx.path() + query, new byte[0])
+        // Only parameters we know travel on; the path was already validated, so the URI is well formed.
+        String query = stale ? "?allow_stale=true" : "";
+        String path = ctx.pathParamMap().containsKey("transaction_id")
+                ? "/api/v1/transactions/" + accountId + "/" + ctx.pathParam("transaction_id")
+                : ctx.pathParamMap().containsKey("currency_code")
+                ? "/api/v1/balance/" + accountId + "/" + ctx.pathParam("currency_code")
+                : "/api/v1/balance/" + accountId;
+        ctx.future(() -> forwarder.forward(remote.hostPort(), "GET", path + query, new byte[0])
                 .thenAccept(response -> HttpApi.relay(ctx, response)));
         return null;
     }

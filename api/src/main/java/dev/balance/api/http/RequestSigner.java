@@ -50,7 +50,7 @@ public final class RequestSigner {
         } catch (NumberFormatException e) {
             throw new ApiException(401, "UNAUTHORIZED", "X-Timestamp must be Unix milliseconds");
         }
-        if (Math.abs(nowMs - sentMs) > windowMs) {
+        if (sentMs < nowMs - windowMs || sentMs > nowMs + windowMs) {
             throw new ApiException(401, "UNAUTHORIZED", "X-Timestamp is outside the allowed window of " + windowMs + " ms");
         }
         byte[] expected = sign(timestamp, body).getBytes(StandardCharsets.US_ASCII);

@@ -9,6 +9,7 @@ import dev.balance.topology.model.BalanceEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -35,27 +36,30 @@ public final class LocalStores {
 
     /** The balance, or null when the account never held this currency. */
     public Balance balance(int partition, long accountId, String currency, boolean stale) {
-        byte[] stored = store(Stores.BALANCES, partition, stale).get(StoreKeys.balanceKey(accountId, currency));
+        byte[] stored = read(partition, () -> store(Stores.BALANCES, partition, stale).get(StoreKeys.balanceKey(accountId, currency)));
         return stored == null ? null : Codecs.decodeBalance(stored);
     }
 
     /** All balances of the account, ordered by currency code. */
     public List<CurrencyBalance> balances(int partition, long accountId, boolean stale) {
-        List<CurrencyBalance> result = new ArrayList<>();
-        ReadOnlyKeyValueStore<Bytes, byte[]> store = store(Stores.BALANCES, partition, stale);
-        try (KeyValueIterator<Bytes, byte[]> entries = store.prefixScan(StoreKeys.accountPrefix(accountId),
-                Serdes.Bytes().serializer())) {
-            while (entries.hasNext()) {
-                KeyValue<Bytes, byte[]> entry = entries.next();
-                result.add(new CurrencyBalance(StoreKeys.suffixOf(entry.key), Codecs.decodeBalance(entry.value)));
+        return read(partition, () -> {
+            List<CurrencyBalance> result = new ArrayList<>();
+            ReadOnlyKeyValueStore<Bytes, byte[]> store = store(Stores.BALANCES, partition, stale);
+            try (KeyValueIterator<Bytes, byte[]> entries = store.prefixScan(StoreKeys.accountPrefix(accountId),
+                    Serdes.Bytes().serializer())) {
+                while (entries.hasNext()) {
+                    KeyValue<Bytes, byte[]> entry = entries.next();
+                    result.add(new CurrencyBalance(StoreKeys.suffixOf(entry.key), Codecs.decodeBalance(entry.value)));
+                }
             }
-        }
-        return result;
+            return result;
+        });
     }
 
     /** The remembered verdict of a transaction, or null when unknown. */
     public BalanceEvent transaction(int partition, long accountId, String transactionId, boolean stale) {
-        byte[] stored = store(Stores.TRANSACTIONS, partition, stale).get(StoreKeys.transactionKey(accountId, transactionId));
+        byte[] stored = read(partition, () -> store(Stores.TRANSACTIONS, partition, stale)
+                .get(StoreKeys.transactionKey(accountId, transactionId)));
         return stored == null ? null : Codecs.decodeEvent(stored);
     }
 
@@ -67,6 +71,15 @@ public final class LocalStores {
             return lag == null ? -1 : lag.offsetLag();
         } catch (RuntimeException e) {
             return -1;
+        }
+    }
+
+    /** A store can close under a read when its partition moves away: that is a 503, not a 500. */
+    private static <T> T read(int partition, Supplier<T> query) {
+        try {
+            return query.get();
+        } catch (InvalidStateStoreException e) {
+            throw ApiException.notReady("the store of partition " + partition + " moved while it was read");
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,9 +28,15 @@ public final class VerdictWaiters implements VerdictListener {
     private final ConcurrentHashMap<Key, List<Waiter>> waiting = new ConcurrentHashMap<>();
     private final AtomicInteger count = new AtomicInteger();
     private final int waitersMax;
+    private final Executor dispatch;
 
-    public VerdictWaiters(int waitersMax) {
+    /**
+     * @param dispatch runs the completion of waiting requests (rendering and writing their HTTP
+     *                 answers), so that work never runs on, or stalls, a stream thread
+     */
+    public VerdictWaiters(int waitersMax, Executor dispatch) {
         this.waitersMax = waitersMax;
+        this.dispatch = dispatch;
     }
 
     /**
@@ -74,10 +81,11 @@ public final class VerdictWaiters implements VerdictListener {
             });
             return list.isEmpty() ? null : list;
         });
-        for (Waiter waiter : completed) {
-            count.decrementAndGet();
-            waiter.future().complete(event);
+        if (completed.isEmpty()) {
+            return;
         }
+        count.addAndGet(-completed.size());
+        dispatch.execute(() -> completed.forEach(waiter -> waiter.future().complete(event)));
     }
 
     public int waitingCount() {

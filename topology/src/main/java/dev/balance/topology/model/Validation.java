@@ -15,7 +15,8 @@ public final class Validation {
     public static final int USER_ID_LENGTH_MAX = 64;
     public static final int DESCRIPTION_LENGTH_MAX = 256;
     public static final int METADATA_BYTES_MAX = 4096;
-    private static final Pattern TRANSACTION_ID = Pattern.compile("[A-Za-z0-9._:-]{1," + TRANSACTION_ID_LENGTH_MAX + "}");
+    /** Starts with a letter or digit, so ids like "." or ".." never become path segments that normalize away. */
+    private static final Pattern TRANSACTION_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0," + (TRANSACTION_ID_LENGTH_MAX - 1) + "}");
 
     private Validation() {
     }
@@ -58,7 +59,7 @@ public final class Validation {
 
     public static void checkTransactionId(String transactionId, Map<String, String> errors) {
         if (transactionId == null || !TRANSACTION_ID.matcher(transactionId).matches()) {
-            errors.put("transaction_id", "must be 1-" + TRANSACTION_ID_LENGTH_MAX + " characters of [A-Za-z0-9._:-]");
+            errors.put("transaction_id", "must be 1-" + TRANSACTION_ID_LENGTH_MAX + " characters of [A-Za-z0-9._:-], starting with a letter or digit");
         }
     }
 
