@@ -78,8 +78,9 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
             deadLetter(record, e);
             return;
         }
-        BalanceEvent event = decide(command, decisionTimeMs(record));
-        context.forward(record.withValue(Codecs.encodeEvent(event)), EVENTS_CHILD);
+        Decided decided = decide(command, decisionTimeMs(record));
+        BalanceEvent event = decided.event();
+        context.forward(record.withValue(decided.encoded()), EVENTS_CHILD);
         counters.record(event.result(), event.replay());
         listener.onVerdict(event);
     }
@@ -95,22 +96,29 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     }
 
     /** Decides one command and writes its effects to the stores; returns its outcome. */
-    BalanceEvent decide(ChangeCommand command, long timestampMs) {
+    /** An outcome and its encoding, encoded once for both the store and the events topic. */
+    private record Decided(BalanceEvent event, byte[] encoded) {
+        static Decided of(BalanceEvent event) {
+            return new Decided(event, Codecs.encodeEvent(event));
+        }
+    }
+
+    private Decided decide(ChangeCommand command, long timestampMs) {
         Map<String, String> problems = Validation.check(command, settings.currencies());
         if (!problems.isEmpty()) {
-            return unchanged(command, Result.INVALID_COMMAND, timestampMs, problems.toString());
+            return Decided.of(unchanged(command, Result.INVALID_COMMAND, timestampMs, problems.toString()));
         }
         if (command.type() == ChangeType.TRANSFER) {
-            return unchanged(command, Result.INVALID_COMMAND, timestampMs, "TRANSFER is not enabled in this release");
+            return Decided.of(unchanged(command, Result.INVALID_COMMAND, timestampMs, "TRANSFER is not enabled in this release"));
         }
         command = atCurrencyScale(command);
         Bytes transactionKey = StoreKeys.transactionKey(command.accountId(), command.transactionId());
         BalanceEvent remembered = rememberedVerdict(transactionKey);
         if (remembered != null) {
             if (command.samePayload(remembered.currency(), remembered.type(), remembered.amount(), remembered.toAccountId())) {
-                return remembered.asReplay();
+                return Decided.of(remembered.asReplay());
             }
-            return unchanged(command, Result.IDEMPOTENCY_CONFLICT, timestampMs, null);
+            return Decided.of(unchanged(command, Result.IDEMPOTENCY_CONFLICT, timestampMs, null));
         }
         Bytes balanceKey = StoreKeys.balanceKey(command.accountId(), command.currency());
         Balance before = loadBalance(balanceKey, command.currency());
@@ -119,8 +127,9 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (outcome.result() == Result.APPLIED) {
             balances.put(balanceKey, Codecs.encodeBalance(outcome.after()));
         }
-        transactions.put(transactionKey, Codecs.encodeEvent(event));
-        return event;
+        Decided decided = Decided.of(event);
+        transactions.put(transactionKey, decided.encoded());
+        return decided;
     }
 
     /** Amounts are kept at the currency's scale so stored balances and events never drift in scale. */

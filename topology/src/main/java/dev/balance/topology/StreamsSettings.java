@@ -74,7 +74,7 @@ public record StreamsSettings(
     public static StreamsSettings localDefaults(String bootstrapServers, String stateDir) {
         return new StreamsSettings("balance-node", bootstrapServers, stateDir, null, TopicNames.defaults(),
                 Currencies.defaults(), DEDUP_RETENTION_MS_DEFAULT, 1_000, 10_000, 2, 100, (short) 1, 1, 0,
-                256L * 1024 * 1024, 64L * 1024 * 1024);
+                1024L * 1024 * 1024, 256L * 1024 * 1024);
     }
 
     public StreamsSettings withApplicationId(String id) {
@@ -166,7 +166,7 @@ public record StreamsSettings(
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG), true);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 128 * 1024);
         return props;
