@@ -62,7 +62,7 @@ public final class BalanceNode implements AutoCloseable {
     private KafkaStreamsMetrics streamsMetrics;
     private ExecutorService dispatch;
     private ScheduledExecutorService deadlines;
-    /** Threads that complete waiting requests; the HTTP answer is written from them, not from stream threads. */
+    /** Threads that render and write answers once verdicts arrive, so that work never runs on stream threads. */
     private static final int DISPATCH_THREADS = 2;
 
     public BalanceNode(NodeConfig config, PrometheusMeterRegistry registry) {
@@ -98,9 +98,9 @@ public final class BalanceNode implements AutoCloseable {
         if (!created.isEmpty()) {
             LOG.info("created topics {}", created);
         }
-        dispatch = Executors.newFixedThreadPool(DISPATCH_THREADS, daemonThreads("verdict-dispatch"));
+        dispatch = Executors.newFixedThreadPool(DISPATCH_THREADS, daemonThreads("answer"));
         deadlines = Executors.newSingleThreadScheduledExecutor(daemonThreads("verdict-deadlines"));
-        VerdictWaiters waiters = new VerdictWaiters(config.waitersMax(), dispatch);
+        VerdictWaiters waiters = new VerdictWaiters(config.waitersMax());
         streams = new KafkaStreams(BalanceTopology.build(settings, waiters, counters), settings.toProperties());
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("stream thread failed; replacing it (its task restarts from the last commit)", error);
@@ -121,7 +121,7 @@ public final class BalanceNode implements AutoCloseable {
         ChangeSubmitter submitter = new ChangeSubmitter(producer, settings.topics().changes(), waiters, config.verdictWaitMs(),
                 deadlines);
         ChangeRoutes changes = new ChangeRoutes(requests, responses, mapper, settings.currencies(), ownership, submitter,
-                forwarder, config.batchSizeMax());
+                forwarder, config.batchSizeMax(), dispatch);
         QueryRoutes queries = new QueryRoutes(requests, responses, mapper, settings.currencies(), ownership,
                 new LocalStores(streams), forwarder);
         http = HttpApi.create(changes, queries, responses, mapper, registry, this::ready, config.bodyBytesMax())
@@ -193,7 +193,7 @@ public final class BalanceNode implements AutoCloseable {
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 
 /**
  * POST /api/v1/balance/change and POST /api/v1/balance/changes: validate, find the owner, and
@@ -39,9 +40,15 @@ public final class ChangeRoutes {
     private final ChangeSubmitter submitter;
     private final Forwarder forwarder;
     private final int batchSizeMax;
+    private final Executor answers;
 
+    /**
+     * @param answers where answers are rendered and written once verdicts arrive (verdicts complete
+     *                on stream threads, which must not do that work)
+     */
     public ChangeRoutes(Requests requests, Responses responses, ObjectMapper mapper, Currencies currencies,
-                        Ownership ownership, ChangeSubmitter submitter, Forwarder forwarder, int batchSizeMax) {
+                        Ownership ownership, ChangeSubmitter submitter, Forwarder forwarder, int batchSizeMax,
+                        Executor answers) {
         this.requests = requests;
         this.responses = responses;
         this.mapper = mapper;
@@ -50,6 +57,7 @@ public final class ChangeRoutes {
         this.submitter = submitter;
         this.forwarder = forwarder;
         this.batchSizeMax = batchSizeMax;
+        this.answers = answers;
     }
 
     public void change(Context ctx) {
@@ -66,13 +74,13 @@ public final class ChangeRoutes {
                     .thenAccept(response -> HttpApi.relay(ctx, response)));
             return;
         }
-        ctx.future(() -> submitter.submit(command).thenAccept(verdict -> {
+        ctx.future(() -> submitter.submit(command).thenAcceptAsync(verdict -> {
             Responses.Rendered rendered = render(command, verdict);
             if (rendered.status() == 202) {
                 ctx.header("Location", location(command));
             }
             HttpApi.send(ctx, rendered.status(), rendered.body());
-        }));
+        }, answers));
     }
 
     public void batch(Context ctx) {
@@ -89,7 +97,7 @@ public final class ChangeRoutes {
         if (items.isEmpty()) {
             throw ApiException.validation("a batch must hold at least one change", Map.of("body", "is empty"));
         }
-        ctx.future(() -> decideBatch(items, forwarded).thenAccept(results -> {
+        ctx.future(() -> decideBatch(items, forwarded).thenAcceptAsync(results -> {
             ObjectNode answer = mapper.createObjectNode();
             boolean allApplied = true;
             ArrayNode array = answer.putArray("results");
@@ -101,7 +109,7 @@ public final class ChangeRoutes {
             }
             answer.put("success", allApplied);
             HttpApi.send(ctx, 200, answer);
-        }));
+        }, answers));
     }
 
     /** Verdicts of every item in order: invalid ones at once, local ones submitted, remote ones forwarded per owner. */
@@ -134,15 +142,16 @@ public final class ChangeRoutes {
             }
         }
         List<CompletableFuture<Optional<BalanceEvent>>> verdicts = submitter.submitAll(local);
-        for (int j = 0; j < local.size(); j++) {
-            ChangeCommand command = local.get(j);
-            results.set(localPositions.get(j), verdicts.get(j)
-                    .thenApply(verdict -> withLocation(command, render(command, verdict)))
-                    .exceptionally(error -> responses.error(apiError(error))));
-        }
         remotePositions.forEach((hostPort, positions) -> forwardGroup(items, hostPort, positions, results));
-        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
-                .thenApply(done -> results.stream().map(CompletableFuture::join).toList());
+        List<CompletableFuture<?>> all = new ArrayList<>(verdicts);
+        results.stream().filter(java.util.Objects::nonNull).forEach(all::add);
+        // Rendering waits for the last verdict and then runs once, on the answer pool.
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handleAsync((done, ignored) -> {
+            for (int j = 0; j < local.size(); j++) {
+                results.set(localPositions.get(j), CompletableFuture.completedFuture(renderItem(local.get(j), verdicts.get(j))));
+            }
+            return results.stream().map(CompletableFuture::join).toList();
+        }, answers);
     }
 
     private void forwardGroup(JsonNode items, String hostPort, List<Integer> positions,
@@ -194,6 +203,14 @@ public final class ChangeRoutes {
 
     private Responses.Rendered render(ChangeCommand command, Optional<BalanceEvent> verdict) {
         return verdict.map(responses::verdict).orElseGet(() -> responses.pending(command.transactionId()));
+    }
+
+    private Responses.Rendered renderItem(ChangeCommand command, CompletableFuture<Optional<BalanceEvent>> verdict) {
+        try {
+            return withLocation(command, render(command, verdict.join()));
+        } catch (CompletionException e) {
+            return responses.error(apiError(e));
+        }
     }
 
     private Responses.Rendered withLocation(ChangeCommand command, Responses.Rendered rendered) {

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,15 +27,14 @@ public final class VerdictWaiters implements VerdictListener {
     private final ConcurrentHashMap<Key, List<Waiter>> waiting = new ConcurrentHashMap<>();
     private final AtomicInteger count = new AtomicInteger();
     private final int waitersMax;
-    private final Executor dispatch;
 
     /**
-     * @param dispatch runs the completion of waiting requests (rendering and writing their HTTP
-     *                 answers), so that work never runs on, or stalls, a stream thread
+     * Futures are completed on the stream thread that decided, so whoever chains work on them must
+     * hand it to another executor (the HTTP routes render and answer on their own pool): a slow
+     * client must never stall stream processing.
      */
-    public VerdictWaiters(int waitersMax, Executor dispatch) {
+    public VerdictWaiters(int waitersMax) {
         this.waitersMax = waitersMax;
-        this.dispatch = dispatch;
     }
 
     /**
@@ -85,7 +83,7 @@ public final class VerdictWaiters implements VerdictListener {
             return;
         }
         count.addAndGet(-completed.size());
-        dispatch.execute(() -> completed.forEach(waiter -> waiter.future().complete(event)));
+        completed.forEach(waiter -> waiter.future().complete(event));
     }
 
     public int waitingCount() {
