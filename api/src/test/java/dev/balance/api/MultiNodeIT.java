@@ -44,8 +44,8 @@ class MultiNodeIT {
         String cluster = NodeFixture.newCluster();
         int portA = NodeFixture.freePort();
         int portB = NodeFixture.freePort();
-        BalanceNode a = start(NodeFixture.env(broker, cluster, portA, Map.of()));
-        BalanceNode b = start(NodeFixture.env(broker, cluster, portB, Map.of()));
+        BalanceNode a = start(NodeFixture.env(broker, cluster, portA, Map.of("STANDBY_REPLICAS", "1")));
+        BalanceNode b = start(NodeFixture.env(broker, cluster, portB, Map.of("STANDBY_REPLICAS", "1")));
         awaitBothOwnPartitions(a, portA, portB);
         long ownedByB = accountOwnedBy(a, portB);
         long ownedByA = accountOwnedBy(a, portA);
@@ -81,6 +81,16 @@ class MultiNodeIT {
         assertThat(results.get(3).at("/balance/available").asText()).isEqualTo("0.000000");
         assertThat(get(portB, "/api/v1/balance/" + ownedByA + "/USDT").body().at("/balance/available").asText())
                 .isEqualTo("5.000000");
+
+        // And a client allowing stale reads is served by A's standby copy of B's partition, with its lag
+        await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
+            Answer stale = get(portA, "/api/v1/balance/" + ownedByB + "/BTC?allow_stale=true");
+            assertThat(stale.status()).isEqualTo(200);
+            assertThat(stale.body().get("stale_allowed").asBoolean()).isTrue();
+            assertThat(stale.body().get("served_by").asText()).isEqualTo("standby");
+            assertThat(stale.body().get("lag_records").asLong()).isGreaterThanOrEqualTo(0);
+            assertThat(stale.body().at("/balance/available").asText()).isEqualTo("2.50000000");
+        });
     }
 
     @Test

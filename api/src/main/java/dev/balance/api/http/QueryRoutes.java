@@ -105,14 +105,14 @@ public final class QueryRoutes {
     private Read locate(Context ctx, long accountId) {
         boolean stale = Requests.allowStale(ctx);
         if (requests.forwarded(ctx)) {
-            return new Read(ownership.partition(accountId), stale);
+            return new Read(ownership.partition(accountId), stale, false);
         }
         if (stale && ownership.hostsStandby(accountId)) {
-            return new Read(ownership.partition(accountId), true);
+            return new Read(ownership.partition(accountId), true, true);
         }
         Owner owner = ownership.activeOwner(accountId);
         if (owner instanceof Owner.Local local) {
-            return new Read(local.partition(), stale);
+            return new Read(local.partition(), stale, false);
         }
         Owner.Remote remote = (Owner.Remote) owner;
         // Only parameters we know travel on; the path was already validated, so the URI is well formed.
@@ -127,11 +127,12 @@ public final class QueryRoutes {
         return null;
     }
 
-    private record Read(int partition, boolean stale) {
-        /** Stale reads report how far this copy is behind, so the client can judge the answer. */
+    private record Read(int partition, boolean stale, boolean standby) {
+        /** Stale reads report which copy answered and how far it is behind, so the client can judge the answer. */
         void annotate(ObjectNode body, LocalStores stores) {
             if (stale) {
                 body.put("stale_allowed", true);
+                body.put("served_by", standby ? "standby" : "active");
                 body.put("lag_records", stores.lag(partition));
             }
         }
