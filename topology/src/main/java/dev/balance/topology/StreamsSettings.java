@@ -78,63 +78,109 @@ public record StreamsSettings(
     }
 
     public StreamsSettings withApplicationId(String id) {
-        return new StreamsSettings(id, bootstrapServers, stateDir, applicationServer, topics, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.applicationId = id;
+        return copy.build();
     }
 
     public StreamsSettings withTopics(TopicNames names) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, names, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.topics = names;
+        return copy.build();
     }
 
     public StreamsSettings withStateDir(String dir) {
-        return new StreamsSettings(applicationId, bootstrapServers, dir, applicationServer, topics, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.stateDir = dir;
+        return copy.build();
     }
 
     public StreamsSettings withApplicationServer(String hostPort) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, hostPort, topics, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.applicationServer = hostPort;
+        return copy.build();
     }
 
     public StreamsSettings withStreamThreads(int threads) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, threads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.streamThreads = threads;
+        return copy.build();
     }
 
     public StreamsSettings withCommitIntervalMs(long intervalMs) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, intervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.commitIntervalMs = intervalMs;
+        return copy.build();
     }
 
     public StreamsSettings withStandbyReplicas(int standbys) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbys, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.standbyReplicas = standbys;
+        return copy.build();
     }
 
     public StreamsSettings withCurrencies(Currencies registry) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, registry,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.currencies = registry;
+        return copy.build();
     }
 
     public StreamsSettings withDedupRetentionMs(long retentionMs) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, currencies,
-                retentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.dedupRetentionMs = retentionMs;
+        return copy.build();
     }
 
     public StreamsSettings withReplication(short factor, int minIsr) {
-        return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, currencies,
-                dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, factor,
-                minIsr, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        Copy copy = new Copy(this);
+        copy.replicationFactor = factor;
+        copy.minInsyncReplicas = minIsr;
+        return copy.build();
+    }
+
+    /** A mutable copy for the {@code with} methods; {@link #build()} validates through the record's constructor. */
+    private static final class Copy {
+        private String applicationId;
+        private String bootstrapServers;
+        private String stateDir;
+        private String applicationServer;
+        private TopicNames topics;
+        private Currencies currencies;
+        private long dedupRetentionMs;
+        private long purgeIntervalMs;
+        private int purgeBatchMax;
+        private int streamThreads;
+        private long commitIntervalMs;
+        private short replicationFactor;
+        private int minInsyncReplicas;
+        private int standbyReplicas;
+        private long rocksDbCacheBytes;
+        private long rocksDbWriteBufferBytes;
+
+        Copy(StreamsSettings from) {
+            applicationId = from.applicationId;
+            bootstrapServers = from.bootstrapServers;
+            stateDir = from.stateDir;
+            applicationServer = from.applicationServer;
+            topics = from.topics;
+            currencies = from.currencies;
+            dedupRetentionMs = from.dedupRetentionMs;
+            purgeIntervalMs = from.purgeIntervalMs;
+            purgeBatchMax = from.purgeBatchMax;
+            streamThreads = from.streamThreads;
+            commitIntervalMs = from.commitIntervalMs;
+            replicationFactor = from.replicationFactor;
+            minInsyncReplicas = from.minInsyncReplicas;
+            standbyReplicas = from.standbyReplicas;
+            rocksDbCacheBytes = from.rocksDbCacheBytes;
+            rocksDbWriteBufferBytes = from.rocksDbWriteBufferBytes;
+        }
+
+        StreamsSettings build() {
+            return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, currencies,
+                    dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
+                    minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+        }
     }
 
     /** The Kafka Streams configuration, every option the design depends on set explicitly. */
