@@ -72,6 +72,9 @@ final class SinkTestSupport {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // One request in flight: the retry that wedged a test producer in OUT_OF_ORDER_SEQUENCE_NUMBER
+        // came from several in flight while a fresh partition found its leader.
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
         if (transactionalId != null) {

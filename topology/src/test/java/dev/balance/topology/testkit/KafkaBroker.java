@@ -92,7 +92,12 @@ public final class KafkaBroker implements AutoCloseable {
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
     }
 
-    /** Creates topics with the given partition count, one replica each. */
+    /**
+     * Creates topics with the given partition count, one replica each, and returns once every
+     * partition has a leader. Producing to a partition whose leader is not yet elected fails with
+     * NOT_LEADER_OR_FOLLOWER, which on a loaded machine was seen to wedge an idempotent producer
+     * in OUT_OF_ORDER_SEQUENCE_NUMBER retries.
+     */
     public void createTopics(int partitions, String... names) {
         try (Admin admin = admin()) {
             List<NewTopic> topics = new ArrayList<>();
@@ -100,11 +105,29 @@ public final class KafkaBroker implements AutoCloseable {
                 topics.add(new NewTopic(name, partitions, (short) 1).configs(Map.of("min.insync.replicas", "1")));
             }
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+            awaitLeaders(admin, List.of(names), partitions);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("could not create topics", e);
+        }
+    }
+
+    private static void awaitLeaders(Admin admin, List<String> names, int partitions)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            boolean ready = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+                    .allMatch(topic -> topic.partitions().size() == partitions
+                            && topic.partitions().stream().allMatch(partition -> partition.leader() != null));
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("partitions of " + names + " have no leader after 60 s");
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
         }
     }
 
