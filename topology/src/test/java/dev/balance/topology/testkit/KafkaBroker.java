@@ -114,20 +114,29 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static void awaitLeaders(Admin admin, List<String> names, int partitions)
-            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+    private static void awaitLeaders(Admin admin, List<String> names, int partitions) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            boolean ready = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
-                    .allMatch(topic -> topic.partitions().size() == partitions
-                            && topic.partitions().stream().allMatch(partition -> partition.leader() != null));
-            if (ready) {
-                return;
-            }
+        while (!allLed(admin, names, partitions)) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("partitions of " + names + " have no leader after 60 s");
             }
             TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+
+    /** False while the topics are unknown to the broker's metadata or a partition has no leader yet. */
+    private static boolean allLed(Admin admin, List<String> names, int partitions) throws InterruptedException {
+        try {
+            return admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+                    .allMatch(topic -> topic.partitions().size() == partitions
+                            && topic.partitions().stream().allMatch(partition -> partition.leader() != null));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                return false;
+            }
+            throw new IllegalStateException("could not describe " + names, e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
         }
     }
 
