@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.balance.api.query.Forwarder;
+import dev.balance.topology.model.Validation;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.Map;
@@ -61,19 +62,12 @@ public final class Requests {
 
     /** A positive 64-bit account id from the path, or a 400 naming the parameter. */
     public static long accountId(Context ctx, String parameter) {
-        String text = ctx.pathParam(parameter);
-        if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw ApiException.validation(parameter + " must be a positive 64-bit integer", Map.of(parameter, "must be a positive 64-bit integer"));
+        long accountId = Validation.parseAccountId(ctx.pathParam(parameter));
+        if (accountId <= 0) {
+            throw ApiException.validation(parameter + " must be a positive 64-bit integer",
+                    Map.of(parameter, "must be a positive 64-bit integer"));
         }
-        try {
-            long value = Long.parseLong(text);
-            if (value > 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // Reported below: the digits do not fit 64 bits.
-        }
-        throw ApiException.validation(parameter + " must be a positive 64-bit integer", Map.of(parameter, "must be a positive 64-bit integer"));
+        return accountId;
     }
 
     public static boolean allowStale(Context ctx) {

@@ -103,18 +103,9 @@ public final class ChangeRequests {
         if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() > 0) {
             return node.longValue();
         }
-        if (node.isTextual()) {
-            String text = node.textValue();
-            if (!text.isEmpty() && text.length() <= 19 && text.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                try {
-                    long value = Long.parseLong(text);
-                    if (value > 0) {
-                        return value;
-                    }
-                } catch (NumberFormatException e) {
-                    // Falls through to the error below: the digits do not fit 64 bits.
-                }
-            }
+        long fromText = node.isTextual() ? Validation.parseAccountId(node.textValue()) : 0L;
+        if (fromText > 0) {
+            return fromText;
         }
         errors.put(field, "must be a positive 64-bit integer");
         return 0L;

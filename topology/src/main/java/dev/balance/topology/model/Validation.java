@@ -61,6 +61,22 @@ public final class Validation {
     }
 
     /**
+     * An account id written as text: 1-19 decimal digits naming a positive 64-bit integer. Returns
+     * the id, or 0 when the text is not one (0 is never a valid account id).
+     */
+    public static long parseAccountId(String text) {
+        if (text == null || text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return 0L;
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            // The digits do not fit 64 bits.
+            return 0L;
+        }
+    }
+
+    /**
      * 1-64 characters of {@code [A-Za-z0-9._:-]}, the first a letter or digit (so ids like "." or
      * ".." never become path segments that normalize away). Checked by hand rather than by a regex:
      * this runs for every command in the processor's hot path, where the regex engine showed up in
