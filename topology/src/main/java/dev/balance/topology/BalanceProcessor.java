@@ -132,12 +132,17 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         return decided;
     }
 
-    /** Amounts are kept at the currency's scale so stored balances and events never drift in scale. */
+    /**
+     * Amounts are kept at the currency's scale so stored balances and events never drift in scale.
+     * Validation has already checked the amount (never more decimals than the scale), so widening
+     * the scale is exact and needs no second check.
+     */
     private ChangeCommand atCurrencyScale(ChangeCommand command) {
-        BigDecimal amount = Amounts.check(command.amount(), settings.currencies().scale(command.currency()));
-        if (amount.scale() == command.amount().scale()) {
+        int scale = settings.currencies().scale(command.currency());
+        if (command.amount().scale() == scale) {
             return command;
         }
+        BigDecimal amount = command.amount().setScale(scale);
         return new ChangeCommand(command.transactionId(), command.accountId(), command.userId(), command.currency(),
                 command.type(), amount, command.toAccountId(), command.description(), command.metadata());
     }
