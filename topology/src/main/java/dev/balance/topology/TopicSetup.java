@@ -1,6 +1,7 @@
 package dev.balance.topology;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -12,8 +13,10 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Creates the topics of DESIGN §3 when they are missing. Existing topics are left as they are
@@ -34,8 +37,8 @@ public final class TopicSetup {
             Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             Map<String, String> configs = Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInsyncReplicas));
             // Commands are stamped by the broker, one clock per partition, not by each API node's clock.
-            Map<String, String> changesConfigs = Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
-                    Integer.toString(minInsyncReplicas), TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
+            Map<String, String> changesConfigs = new HashMap<>(configs);
+            changesConfigs.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
             List<NewTopic> missing = new ArrayList<>();
             for (String name : names.all()) {
                 if (!existing.contains(name)) {
@@ -43,9 +46,7 @@ public final class TopicSetup {
                             .configs(name.equals(names.changes()) ? changesConfigs : configs));
                 }
             }
-            if (!missing.isEmpty()) {
-                admin.createTopics(missing).all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            }
+            List<String> created = create(admin, missing);
             if (existing.contains(names.changes())) {
                 // Topics made by an older release or by hand get the broker's clock too; setting it again is a no-op.
                 ConfigResource changes = new ConfigResource(ConfigResource.Type.TOPIC, names.changes());
@@ -54,13 +55,33 @@ public final class TopicSetup {
                 admin.incrementalAlterConfigs(Map.of(changes, List.of(logAppendTime)))
                         .all().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             }
-            return missing.stream().map(NewTopic::name).toList();
+            return created;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("could not create topics on " + bootstrapServers + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Creates the topics and returns those this call created. Nodes starting together race to
+     * create the same topics; a topic another node created meanwhile counts as existing.
+     */
+    private static List<String> create(Admin admin, List<NewTopic> topics)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<String> created = new ArrayList<>();
+        for (Map.Entry<String, KafkaFuture<Void>> result : admin.createTopics(topics).values().entrySet()) {
+            try {
+                result.getValue().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                created.add(result.getKey());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        }
+        return created;
     }
 
     /** Usage: TopicSetup bootstrapServers partitions replicationFactor minInsyncReplicas [topicPrefix] */
