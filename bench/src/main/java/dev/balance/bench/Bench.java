@@ -47,7 +47,7 @@ public final class Bench {
                 case "topology" -> {
                     TopologyBench.Settings settings = TopologyBench.Settings.from(args, bootstrap);
                     resultsDir = settings.resultsDir();
-                    result = new TopologyBench(settings, out).run(runId);
+                    result = new TopologyBench(settings, out, env).run(runId);
                 }
                 case "http-single" -> {
                     HttpSingleBench.Settings settings = HttpSingleBench.Settings.from(args, env);

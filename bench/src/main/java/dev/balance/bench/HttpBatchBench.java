@@ -63,7 +63,7 @@ final class HttpBatchBench {
     Map<String, Object> run(String runId) {
         out.println("http-batch benchmark " + runId + ": " + settings.toMap());
         ChangeBodies bodies = new ChangeBodies(runId + "-", settings.accounts());
-        GeneratorCpu cpu = new GeneratorCpu();
+        CpuAccount cpu = new CpuAccount(settings.target().env());
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
              HttpLoad load = new HttpLoad(settings.concurrency())) {
             HttpSingleBench.prefill(load, target.uri(HttpSingleBench.BATCH_PATH), bodies, settings.accounts(), out);
@@ -73,19 +73,20 @@ final class HttpBatchBench {
                 load.closed(uri, settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()),
                         random -> bodies.mixedBatch(random, size), settings.seed());
             }
-            long cpuBefore = cpu.nanos();
+            CpuAccount.Snapshot cpuBefore = cpu.snapshot();
             HttpLoad.Phase phase;
             try (Progress progress = Progress.start(out, "http-batch", 0, load::progress)) {
                 phase = load.closed(uri, settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.durationS()),
                         random -> bodies.mixedBatch(random, size), settings.seed() + 1);
             }
-            double generatorCpuS = (cpu.nanos() - cpuBefore) / 1e9;
+            Map<String, Object> account = CpuAccount.between(cpuBefore, cpu.snapshot(), phase.items(),
+                    Runtime.getRuntime().availableProcessors());
+            double generatorCpuS = CpuAccount.seconds(account, CpuAccount.Role.GENERATOR);
             out.printf("http-batch: %,d requests, %,d changes in %.1f s = %,.0f changes/s (%,.1f requests/s), statuses %s,"
                     + " item codes %s, errors %d%n", phase.requests(), phase.items(), phase.elapsedS(), phase.itemsPerS(),
                     phase.requestsPerS(), phase.statuses(), phase.itemCodes(), phase.errors());
             out.println("latency per request: " + Latency.line(phase.latency()));
-            out.printf("generator threads used %.1f s CPU in %.1f s (%.2f cores)%n", generatorCpuS, phase.elapsedS(),
-                    generatorCpuS / phase.elapsedS());
+            out.print("http-batch " + CpuAccount.describe(account));
             Map<String, Object> latency = Latency.summary(phase.latency());
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("mode", "http-batch");
@@ -98,6 +99,7 @@ final class HttpBatchBench {
             result.put("phase", phase.toMap());
             result.put("generator_cpu_s", generatorCpuS);
             result.put("generator_cores", Math.round(100 * generatorCpuS / phase.elapsedS()) / 100.0);
+            result.put("cpu", account);
             result.put("settings", settings.toMap());
             return result;
         }

@@ -96,7 +96,7 @@ final class HttpSingleBench {
     Map<String, Object> run(String runId) {
         out.println("http-single benchmark " + runId + ": " + settings.toMap());
         ChangeBodies bodies = new ChangeBodies(runId + "-", settings.accounts());
-        GeneratorCpu cpu = new GeneratorCpu();
+        CpuAccount cpu = new CpuAccount(settings.target().env());
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
              HttpLoad load = new HttpLoad(settings.inFlightMax())) {
             prefill(load, target.uri(BATCH_PATH), bodies, settings.accounts(), out);
@@ -105,15 +105,18 @@ final class HttpSingleBench {
                 load.closed(uri, settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()), bodies::mixed,
                         settings.seed());
             }
-            long cpuBefore = cpu.nanos();
+            CpuAccount.Snapshot cpuBefore = cpu.snapshot();
+            long requestsBefore = load.progress();
             long start = System.nanoTime();
             Map<String, Object> result = settings.search() ? search(load, uri, bodies) : fixed(load, uri, bodies);
             double elapsedS = (System.nanoTime() - start) / 1e9;
-            double generatorCpuS = (cpu.nanos() - cpuBefore) / 1e9;
+            Map<String, Object> account = CpuAccount.between(cpuBefore, cpu.snapshot(), load.progress() - requestsBefore,
+                    Runtime.getRuntime().availableProcessors());
+            double generatorCpuS = CpuAccount.seconds(account, CpuAccount.Role.GENERATOR);
             result.put("generator_cpu_s", generatorCpuS);
             result.put("generator_cores", Math.round(100 * generatorCpuS / elapsedS) / 100.0);
-            out.printf("generator threads used %.1f s CPU in %.1f s (%.2f of %d cores)%n", generatorCpuS, elapsedS,
-                    generatorCpuS / elapsedS, Runtime.getRuntime().availableProcessors());
+            result.put("cpu", account);
+            out.print("http-single " + CpuAccount.describe(account));
             result.put("settings", settings.toMap());
             return result;
         }

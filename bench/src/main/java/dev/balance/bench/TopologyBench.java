@@ -100,7 +100,7 @@ final class TopologyBench {
 
     /** One measured Streams run. */
     record Run(String label, ThroughputSamples samples, long total, double processCpuS,
-               org.HdrHistogram.Histogram gaps) {
+               org.HdrHistogram.Histogram gaps, Map<String, Object> cpu) {
 
         Map<String, Object> toMap(double warmupS) {
             Map<String, Object> map = new LinkedHashMap<>();
@@ -111,6 +111,7 @@ final class TopologyBench {
             map.put("process_cpu_s", processCpuS);
             map.put("process_cpu_cores", Math.round(100 * processCpuS / samples.elapsedS()) / 100.0);
             map.put("record_gap", Latency.summary(gaps));
+            map.put("cpu", cpu);
             map.put("per_second", samples.ratesPerSecond());
             return map;
         }
@@ -118,10 +119,12 @@ final class TopologyBench {
 
     private final Settings settings;
     private final PrintStream out;
+    private final CpuAccount cpuAccount;
 
-    TopologyBench(Settings settings, PrintStream out) {
+    TopologyBench(Settings settings, PrintStream out, Map<String, String> env) {
         this.settings = settings;
         this.out = out;
+        this.cpuAccount = new CpuAccount(env);
     }
 
     Map<String, Object> run(String runId) {
@@ -219,6 +222,8 @@ final class TopologyBench {
         out.printf("running %s (application id %s)%n", label, app.applicationId());
         Recording jfr = recording == null ? null : startRecording(recording);
         long cpuBefore = os.getProcessCpuTime();
+        CpuAccount.Snapshot accountBefore = cpuAccount.snapshot();
+        CpuAccount.Snapshot accountAfter = null;
         long start = System.nanoTime();
         ThroughputSamples samples = new ThroughputSamples(start);
         KafkaStreams streams = new KafkaStreams(topology, props);
@@ -243,6 +248,7 @@ final class TopologyBench {
                 samples.add(System.nanoTime(), committed);
                 done.set(committed);
             }
+            accountAfter = cpuAccount.snapshot();
         } finally {
             cpuS = (os.getProcessCpuTime() - cpuBefore) / 1e9;
             if (jfr != null) {
@@ -254,7 +260,9 @@ final class TopologyBench {
                     .withTimeout(Duration.ofSeconds(60)));
             streams.cleanUp();
         }
-        Run run = new Run(label, samples, total, cpuS, gaps.latency().snapshot());
+        Map<String, Object> cpu = CpuAccount.between(accountBefore, accountAfter, total,
+                Runtime.getRuntime().availableProcessors());
+        Run run = new Run(label, samples, total, cpuS, gaps.latency().snapshot(), cpu);
         printRun(run);
         return run;
     }
@@ -266,6 +274,7 @@ final class TopologyBench {
                 run.total(), s.overallPerS(), s.steadyPerS(run.total(), settings.warmupS(), STEADY_END_SHARE),
                 s.firstProgressS());
         out.println(run.label() + " record gap: " + Latency.line(run.gaps()));
+        out.print(run.label() + " " + CpuAccount.describe(run.cpu()));
     }
 
     private static Recording startRecording(Path file) {
