@@ -88,7 +88,8 @@ public final class Bench {
                 usage: scripts/bench <mode> [--option value ...]
                   topology     pre-produce commands, run the bare baseline and the topology, compare
                                --commands 2000000 --accounts 1000000 --partitions 12 --threads 2
-                               --commit-interval-ms 100 --duplicates-per-mille 10 --seed 42 --warmup-s 5
+                               --commit-interval-ms 100 --duplicates-per-mille 10 --seed 42
+                               --warmup-commands 300000 (both apps, unmeasured) --warmup-s 5 (left out of steady)
                                --timeout-s 300 --skip-baseline --profile --keep-topics
                   http-single  POST /api/v1/balance/change, fixed concurrency or fixed rate
                                --concurrency 32 | --rate R | --search  --duration-s 30 --accounts 10000

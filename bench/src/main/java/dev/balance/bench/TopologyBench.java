@@ -51,7 +51,7 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 final class TopologyBench {
 
     static final Set<String> OPTIONS = Set.of("commands", "accounts", "partitions", "threads", "commit-interval-ms",
-            "duplicates-per-mille", "seed", "warmup-s", "timeout-s", "skip-baseline", "profile", "keep-topics",
+            "duplicates-per-mille", "seed", "warmup-commands", "warmup-s", "timeout-s", "skip-baseline", "profile", "keep-topics",
             "bootstrap", "results-dir", "state-dir");
 
     /** How often the committed offsets are read. */
@@ -62,18 +62,22 @@ final class TopologyBench {
     private static final int PROFILE_TOP_FRAMES = 20;
 
     record Settings(long commands, int accounts, int partitions, int streamThreads, long commitIntervalMs,
-                    int duplicatesPerMille, long seed, double warmupS, long timeoutS, boolean skipBaseline,
-                    boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir) {
+                    int duplicatesPerMille, long seed, long warmupCommands, double warmupS, long timeoutS,
+                    boolean skipBaseline, boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir) {
 
         static Settings from(Args args, String defaultBootstrap) {
             args.requireKnown(OPTIONS);
             Settings settings = new Settings(args.longValue("commands", 2_000_000), args.intValue("accounts", 1_000_000),
                     args.intValue("partitions", 12), args.intValue("threads", 2),
                     args.longValue("commit-interval-ms", 100), args.intValue("duplicates-per-mille", 10),
-                    args.longValue("seed", 42), args.doubleValue("warmup-s", 5), args.longValue("timeout-s", 300),
+                    args.longValue("seed", 42), args.longValue("warmup-commands", 300_000),
+                    args.doubleValue("warmup-s", 5), args.longValue("timeout-s", 300),
                     args.flag("skip-baseline"), args.flag("profile"), args.flag("keep-topics"),
                     args.text("bootstrap", defaultBootstrap), Path.of(args.text("results-dir", "bench-results")),
                     Path.of(args.text("state-dir", "data/bench")));
+            if (settings.warmupCommands < 0) {
+                throw new IllegalArgumentException("--warmup-commands must not be negative");
+            }
             if (settings.commands <= 0 || settings.accounts <= 0 || settings.partitions <= 0 || settings.timeoutS <= 0) {
                 throw new IllegalArgumentException("--commands, --accounts, --partitions and --timeout-s must be positive");
             }
@@ -90,6 +94,7 @@ final class TopologyBench {
             map.put("processing_guarantee", StreamsConfig.EXACTLY_ONCE_V2);
             map.put("duplicates_per_mille", duplicatesPerMille);
             map.put("seed", seed);
+            map.put("warmup_commands", warmupCommands);
             map.put("steady_warmup_s", warmupS);
             map.put("steady_end_share", STEADY_END_SHARE);
             map.put("bootstrap_servers", bootstrapServers);
@@ -129,67 +134,82 @@ final class TopologyBench {
 
     Map<String, Object> run(String runId) {
         out.println("topology benchmark " + runId + ": " + settings.toMap());
-        String prefix = runId + "-";
+        try (BenchKafka kafka = new BenchKafka(settings.bootstrapServers())) {
+            if (settings.warmupCommands() > 0) {
+                // Both apps run once, unmeasured, on a smaller input of their own, so neither is measured while
+                // the JIT is still compiling the Kafka client code both share (whichever ran first paid for it).
+                out.printf("warm-up: both apps on %,d other commands, not measured%n", settings.warmupCommands());
+                pass(kafka, runId + "w", settings.warmupCommands(), settings.seed() + 1, false);
+            }
+            return pass(kafka, runId, settings.commands(), settings.seed(), true);
+        }
+    }
+
+    /** Creates the topics of one pass, pre-produces its input, runs the apps on it, deletes the topics. */
+    private Map<String, Object> pass(BenchKafka kafka, String passId, long commands, long seed, boolean measured) {
+        String prefix = passId + "-";
         TopicNames topics = TopicNames.withPrefix(prefix);
         String baselineOut = prefix + "baseline-out";
-        Path stateRoot = settings.stateDir().resolve(runId).toAbsolutePath();
-        try (BenchKafka kafka = new BenchKafka(settings.bootstrapServers())) {
-            try {
-                List<String> names = new ArrayList<>(topics.all());
-                names.add(baselineOut);
-                kafka.createTopics(names, settings.partitions());
-                CommandMix mix = new CommandMix(settings.accounts(), settings.duplicatesPerMille(), settings.seed());
-                double producedPerS = produce(kafka, topics.changes(), mix);
-                Map<TopicPartition, Long> ends = kafka.endOffsets(topics.changes(), settings.partitions());
-                long total = ends.values().stream().mapToLong(Long::longValue).sum();
-                if (total != settings.commands()) {
-                    throw new IllegalStateException("the input holds " + total + " records, expected " + settings.commands());
-                }
-                StreamsSettings streams = StreamsSettings.localDefaults(settings.bootstrapServers(), stateRoot.toString())
-                        .withTopics(topics).withStreamThreads(settings.streamThreads())
-                        .withCommitIntervalMs(settings.commitIntervalMs());
-                Run baseline = null;
-                if (!settings.skipBaseline()) {
-                    RecordGaps gaps = new RecordGaps();
-                    StreamsSettings app = streams.withApplicationId(prefix + "baseline");
-                    baseline = measure("baseline", BaselineTopology.build(topics.changes(), baselineOut, gaps),
-                            app, kafka, ends, gaps, null);
-                }
+        Path stateRoot = settings.stateDir().resolve(passId).toAbsolutePath();
+        try {
+            List<String> names = new ArrayList<>(topics.all());
+            names.add(baselineOut);
+            kafka.createTopics(names, settings.partitions());
+            CommandMix mix = new CommandMix(settings.accounts(), settings.duplicatesPerMille(), seed);
+            double producedPerS = produce(kafka, topics.changes(), mix, commands);
+            Map<TopicPartition, Long> ends = kafka.endOffsets(topics.changes(), settings.partitions());
+            long total = ends.values().stream().mapToLong(Long::longValue).sum();
+            if (total != commands) {
+                throw new IllegalStateException("the input holds " + total + " records, expected " + commands);
+            }
+            StreamsSettings streams = StreamsSettings.localDefaults(settings.bootstrapServers(), stateRoot.toString())
+                    .withTopics(topics).withStreamThreads(settings.streamThreads())
+                    .withCommitIntervalMs(settings.commitIntervalMs());
+            String labelPrefix = measured ? "" : "warm-up ";
+            Run baseline = null;
+            if (!settings.skipBaseline()) {
                 RecordGaps gaps = new RecordGaps();
-                StreamsSettings app = streams.withApplicationId(prefix + "topology");
-                Path recording = settings.profile() ? settings.resultsDir().resolve(runId + "-topology.jfr") : null;
-                Run ours = measure("topology", BalanceTopology.build(app, event -> gaps.tick(), new OutcomeCounters()),
-                        app, kafka, ends, gaps, recording);
-                Map<String, Object> verification = verify(topics.events(), mix);
-                Map<String, Object> result = result(mix, producedPerS, baseline, ours, verification);
-                if (recording != null) {
-                    JfrSummary.Summary summary = JfrSummary.read(recording, PROFILE_TOP_FRAMES);
-                    JfrSummary.print(summary, out);
-                    result.put("profile", summary);
-                    result.put("profile_file", recording.toString());
-                }
-                return result;
-            } finally {
-                Directories.deleteRecursively(stateRoot);
-                if (!settings.keepTopics()) {
-                    out.println("deleted topics " + kafka.deleteTopicsStartingWith(prefix));
-                    String problem = kafka.deleteGroups(settings.skipBaseline()
-                            ? List.of(prefix + "topology") : List.of(prefix + "baseline", prefix + "topology"));
-                    if (problem != null) {
-                        out.println("consumer groups left to the broker's retention: " + problem);
-                    }
+                StreamsSettings app = streams.withApplicationId(prefix + "baseline");
+                baseline = measure(labelPrefix + "baseline", BaselineTopology.build(topics.changes(), baselineOut, gaps),
+                        app, kafka, ends, gaps, null);
+            }
+            RecordGaps gaps = new RecordGaps();
+            StreamsSettings app = streams.withApplicationId(prefix + "topology");
+            Path recording = measured && settings.profile() ? settings.resultsDir().resolve(passId + "-topology.jfr") : null;
+            Run ours = measure(labelPrefix + "topology", BalanceTopology.build(app, event -> gaps.tick(),
+                    new OutcomeCounters()), app, kafka, ends, gaps, recording);
+            if (!measured) {
+                return Map.of();
+            }
+            Map<String, Object> verification = verify(topics.events(), mix);
+            Map<String, Object> result = result(mix, producedPerS, baseline, ours, verification);
+            if (recording != null) {
+                JfrSummary.Summary summary = JfrSummary.read(recording, PROFILE_TOP_FRAMES);
+                JfrSummary.print(summary, out);
+                result.put("profile", summary);
+                result.put("profile_file", recording.toString());
+            }
+            return result;
+        } finally {
+            Directories.deleteRecursively(stateRoot);
+            if (!settings.keepTopics()) {
+                out.println("deleted topics " + kafka.deleteTopicsStartingWith(prefix));
+                String problem = kafka.deleteGroups(settings.skipBaseline()
+                        ? List.of(prefix + "topology") : List.of(prefix + "baseline", prefix + "topology"));
+                if (problem != null) {
+                    out.println("consumer groups left to the broker's retention: " + problem);
                 }
             }
         }
     }
 
-    private double produce(BenchKafka kafka, String topic, CommandMix mix) {
+    private double produce(BenchKafka kafka, String topic, CommandMix mix, long commands) {
         AtomicLong acked = new AtomicLong();
         AtomicReference<Exception> failure = new AtomicReference<>();
         long start = System.nanoTime();
         try (KafkaProducer<Long, byte[]> producer = kafka.bulkProducer("bench-loader");
-             Progress progress = Progress.start(out, "produce", settings.commands(), acked::get)) {
-            for (long i = 0; i < settings.commands() && failure.get() == null; i++) {
+             Progress progress = Progress.start(out, "produce", commands, acked::get)) {
+            for (long i = 0; i < commands && failure.get() == null; i++) {
                 CommandMix.Next next = mix.next();
                 producer.send(new ProducerRecord<>(topic, next.accountId(), next.value()), (meta, error) -> {
                     if (error != null) {
@@ -204,8 +224,8 @@ final class TopologyBench {
         if (failure.get() != null) {
             throw new IllegalStateException("pre-producing failed: " + failure.get().getMessage(), failure.get());
         }
-        double perS = settings.commands() * 1e9 / (System.nanoTime() - start);
-        out.printf("produced %,d commands (%,d duplicates) in %.1f s: %,.0f/s%n", settings.commands(), mix.duplicates(),
+        double perS = commands * 1e9 / (System.nanoTime() - start);
+        out.printf("produced %,d commands (%,d duplicates) in %.1f s: %,.0f/s%n", commands, mix.duplicates(),
                 (System.nanoTime() - start) / 1e9, perS);
         return perS;
     }
@@ -281,6 +301,9 @@ final class TopologyBench {
         try {
             Files.createDirectories(file.getParent());
             Recording recording = new Recording(Configuration.getConfiguration("profile"));
+            // Denser than the "profile" defaults (10 ms and 20 ms): a run lasts only tens of seconds.
+            recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(2));
+            recording.enable("jdk.NativeMethodSample").withPeriod(Duration.ofMillis(2));
             recording.setDestination(file);
             recording.start();
             return recording;
