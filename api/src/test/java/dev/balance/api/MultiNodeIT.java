@@ -154,7 +154,7 @@ class MultiNodeIT {
     }
 
     private static int ownerPort(BalanceNode node, long account) {
-        KeyQueryMetadata metadata = node.streams().queryMetadataForKey(Stores.BALANCES, account, new LongSerializer());
+        KeyQueryMetadata metadata = node.streams().queryMetadataForKey(Stores.ACCOUNTS, account, new LongSerializer());
         HostInfo host = metadata == null || KeyQueryMetadata.NOT_AVAILABLE.equals(metadata) ? null : metadata.activeHost();
         return host == null ? -1 : host.port();
     }

@@ -41,8 +41,8 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     private final OutcomeCounters counters;
 
     private ProcessorContext<byte[], byte[]> context;
-    private KeyValueStore<Bytes, byte[]> balances;
-    private KeyValueStore<Bytes, byte[]> transactions;
+    /** Balances and remembered verdicts, told apart by their keys ({@link StoreKeys}). */
+    private KeyValueStore<Bytes, byte[]> accounts;
     private Bytes purgeCursor;
     /** Oldest verdict timestamp kept by the last complete purge pass; UNKNOWN until one completed. */
     private long oldestKeptMs = UNKNOWN;
@@ -58,8 +58,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
-        this.balances = context.getStateStore(Stores.BALANCES);
-        this.transactions = context.getStateStore(Stores.TRANSACTIONS);
+        this.accounts = context.getStateStore(Stores.ACCOUNTS);
         context.schedule(Duration.ofMillis(settings.purgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                 now -> purgeExpiredTransactions());
     }
@@ -124,11 +123,14 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         Balance before = loadBalance(balanceKey, command.currency());
         Outcome outcome = apply(command, before, timestampMs);
         BalanceEvent event = event(command, outcome.result(), before, outcome.after(), timestampMs, null);
-        if (outcome.result() == Result.APPLIED) {
-            balances.put(balanceKey, Codecs.encodeBalance(outcome.after()));
-        }
         Decided decided = Decided.of(event);
-        transactions.put(transactionKey, decided.encoded());
+        if (outcome.result() == Result.APPLIED) {
+            // One RocksDB write batch for the new balance and the verdict that explains it.
+            accounts.putAll(List.of(KeyValue.pair(balanceKey, Codecs.encodeBalance(outcome.after())),
+                    KeyValue.pair(transactionKey, decided.encoded())));
+        } else {
+            accounts.put(transactionKey, decided.encoded());
+        }
         return decided;
     }
 
@@ -197,7 +199,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
      * identically after a crash, so the decision never depends on when a purge happened to run.
      */
     private BalanceEvent rememberedVerdict(Bytes transactionKey) {
-        byte[] stored = transactions.get(transactionKey);
+        byte[] stored = accounts.get(transactionKey);
         if (stored == null) {
             return null;
         }
@@ -210,7 +212,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     }
 
     private Balance loadBalance(Bytes key, String currency) {
-        byte[] stored = balances.get(key);
+        byte[] stored = accounts.get(key);
         return stored == null ? Balance.zero(settings.currencies().scale(currency)) : Codecs.decodeBalance(stored);
     }
 
@@ -245,7 +247,8 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         List<Bytes> expired = new ArrayList<>();
         int examined = 0;
         Bytes next = null;
-        try (KeyValueIterator<Bytes, byte[]> entries = transactions.range(purgeCursor, null)) {
+        Bytes from = purgeCursor == null ? StoreKeys.firstTransactionKey() : purgeCursor;
+        try (KeyValueIterator<Bytes, byte[]> entries = accounts.range(from, StoreKeys.lastTransactionKey())) {
             while (entries.hasNext()) {
                 KeyValue<Bytes, byte[]> entry = entries.next();
                 if (examined == settings.purgeBatchMax()) {
@@ -268,7 +271,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
             passOldestKeptMs = Long.MAX_VALUE;
         }
         for (Bytes key : expired) {
-            transactions.delete(key);
+            accounts.delete(key);
         }
         counters.purged(expired.size());
     }

@@ -8,7 +8,7 @@ import org.apache.kafka.streams.state.StoreBuilder;
 
 /**
  * Builds the balance topology. Read top to bottom, this is the whole data flow:
- * {@code balance-changes} → rules (with the {@code balances} and {@code transactions} stores) →
+ * {@code balance-changes} → rules (with the {@code accounts} store: balances and remembered verdicts) →
  * {@code balance-events}, and unreadable records → {@code balance-dlq}.
  */
 public final class BalanceTopology {
@@ -28,8 +28,7 @@ public final class BalanceTopology {
         topology.addSource(SOURCE, Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
                 settings.topics().changes());
         topology.addProcessor(RULES, () -> new BalanceProcessor(settings, listener, counters), SOURCE);
-        topology.addStateStore(store(Stores.BALANCES), RULES);
-        topology.addStateStore(store(Stores.TRANSACTIONS), RULES);
+        topology.addStateStore(store(Stores.ACCOUNTS), RULES);
         topology.addSink(BalanceProcessor.EVENTS_CHILD, settings.topics().events(),
                 Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer(), RULES);
         topology.addSink(BalanceProcessor.DLQ_CHILD, settings.topics().dlq(),

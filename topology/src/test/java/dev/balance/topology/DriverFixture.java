@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -23,6 +25,7 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -90,17 +93,23 @@ final class DriverFixture implements AutoCloseable {
 
     /** The stored balance, or null when the account never had an applied change in this currency. */
     Balance storedBalance(long accountId, String currency) {
-        KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(Stores.BALANCES);
+        KeyValueStore<Bytes, byte[]> store = driver.getKeyValueStore(Stores.ACCOUNTS);
         byte[] raw = store.get(StoreKeys.balanceKey(accountId, currency));
         return raw == null ? null : Codecs.decodeBalance(raw);
     }
 
-    KeyValueStore<Bytes, byte[]> balancesStore() {
-        return driver.getKeyValueStore(Stores.BALANCES);
+    /** Every key in the accounts store, in store order: balances first, then remembered verdicts. */
+    List<Bytes> storedKeys() {
+        List<Bytes> keys = new ArrayList<>();
+        try (KeyValueIterator<Bytes, byte[]> all = accountsStore().all()) {
+            all.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        return keys;
     }
 
-    KeyValueStore<Bytes, byte[]> transactionsStore() {
-        return driver.getKeyValueStore(Stores.TRANSACTIONS);
+    /** The one store of balances and remembered verdicts; {@link StoreKeys} tells them apart. */
+    KeyValueStore<Bytes, byte[]> accountsStore() {
+        return driver.getKeyValueStore(Stores.ACCOUNTS);
     }
 
     @Override

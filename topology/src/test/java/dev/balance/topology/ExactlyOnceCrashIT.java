@@ -355,11 +355,14 @@ class ExactlyOnceCrashIT {
 
     private static Map<String, Balance> storedBalances(KafkaStreams streams) {
         ReadOnlyKeyValueStore<Bytes, byte[]> store = streams.store(StoreQueryParameters.fromNameAndType(
-                Stores.BALANCES, QueryableStoreTypes.<Bytes, byte[]>keyValueStore()));
+                Stores.ACCOUNTS, QueryableStoreTypes.<Bytes, byte[]>keyValueStore()));
         Map<String, Balance> balances = new HashMap<>();
         try (KeyValueIterator<Bytes, byte[]> all = store.all()) {
             while (all.hasNext()) {
                 KeyValue<Bytes, byte[]> entry = all.next();
+                if (!StoreKeys.isBalanceKey(entry.key)) {
+                    continue;
+                }
                 balances.put(StoreKeys.accountOf(entry.key) + "/" + StoreKeys.suffixOf(entry.key),
                         Codecs.decodeBalance(entry.value));
             }

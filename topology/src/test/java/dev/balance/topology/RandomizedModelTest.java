@@ -100,9 +100,12 @@ class RandomizedModelTest {
 
     private static Map<String, BigDecimal> storedTotals(DriverFixture fixture) {
         Map<String, BigDecimal> totals = new TreeMap<>();
-        try (KeyValueIterator<Bytes, byte[]> all = fixture.balancesStore().all()) {
+        try (KeyValueIterator<Bytes, byte[]> all = fixture.accountsStore().all()) {
             while (all.hasNext()) {
                 KeyValue<Bytes, byte[]> entry = all.next();
+                if (!StoreKeys.isBalanceKey(entry.key)) {
+                    continue;
+                }
                 Balance balance = Codecs.decodeBalance(entry.value);
                 totals.merge(StoreKeys.suffixOf(entry.key), balance.available().add(balance.frozen()),
                         BigDecimal::add);

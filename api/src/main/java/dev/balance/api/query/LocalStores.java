@@ -36,7 +36,7 @@ public final class LocalStores {
 
     /** The balance, or null when the account never held this currency. */
     public Balance balance(int partition, long accountId, String currency, boolean stale) {
-        byte[] stored = read(partition, () -> store(Stores.BALANCES, partition, stale).get(StoreKeys.balanceKey(accountId, currency)));
+        byte[] stored = read(partition, () -> store(Stores.ACCOUNTS, partition, stale).get(StoreKeys.balanceKey(accountId, currency)));
         return stored == null ? null : Codecs.decodeBalance(stored);
     }
 
@@ -44,8 +44,8 @@ public final class LocalStores {
     public List<CurrencyBalance> balances(int partition, long accountId, boolean stale) {
         return read(partition, () -> {
             List<CurrencyBalance> result = new ArrayList<>();
-            ReadOnlyKeyValueStore<Bytes, byte[]> store = store(Stores.BALANCES, partition, stale);
-            try (KeyValueIterator<Bytes, byte[]> entries = store.prefixScan(StoreKeys.accountPrefix(accountId),
+            ReadOnlyKeyValueStore<Bytes, byte[]> store = store(Stores.ACCOUNTS, partition, stale);
+            try (KeyValueIterator<Bytes, byte[]> entries = store.prefixScan(StoreKeys.balancesOf(accountId),
                     Serdes.Bytes().serializer())) {
                 while (entries.hasNext()) {
                     KeyValue<Bytes, byte[]> entry = entries.next();
@@ -58,7 +58,7 @@ public final class LocalStores {
 
     /** The remembered verdict of a transaction, or null when unknown. */
     public BalanceEvent transaction(int partition, long accountId, String transactionId, boolean stale) {
-        byte[] stored = read(partition, () -> store(Stores.TRANSACTIONS, partition, stale)
+        byte[] stored = read(partition, () -> store(Stores.ACCOUNTS, partition, stale)
                 .get(StoreKeys.transactionKey(accountId, transactionId)));
         return stored == null ? null : Codecs.decodeEvent(stored);
     }
@@ -66,7 +66,7 @@ public final class LocalStores {
     /** How many changelog records this node's copy of the partition is behind, or -1 when unknown. */
     public long lag(int partition) {
         try {
-            Map<Integer, LagInfo> lags = streams.allLocalStorePartitionLags().get(Stores.BALANCES);
+            Map<Integer, LagInfo> lags = streams.allLocalStorePartitionLags().get(Stores.ACCOUNTS);
             LagInfo lag = lags == null ? null : lags.get(partition);
             return lag == null ? -1 : lag.offsetLag();
         } catch (RuntimeException e) {

@@ -45,7 +45,7 @@ public final class Ownership {
     private KeyQueryMetadata metadata(long accountId) {
         KeyQueryMetadata metadata;
         try {
-            metadata = streams.queryMetadataForKey(Stores.BALANCES, accountId, KEY_SERIALIZER);
+            metadata = streams.queryMetadataForKey(Stores.ACCOUNTS, accountId, KEY_SERIALIZER);
         } catch (IllegalStateException e) {
             throw ApiException.notReady("the node is not running yet");
         }
