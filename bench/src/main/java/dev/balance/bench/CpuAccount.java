@@ -11,8 +11,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Where the CPU of a measured phase went: this JVM's threads grouped by role, the JVM's own work
- * (GC, JIT: process time not in any live thread), the broker process and the whole machine. On a
+ * Where the CPU of a measured phase went: this JVM's threads grouped by role, the process time in
+ * no live Java thread (RocksDB's native flush and compaction threads, GC, JIT), the broker process
+ * and the whole machine. On a
  * machine shared by broker, node and load generator, this is what shows which part a change's cost
  * is spent in, and whether the machine was out of CPU.
  *
@@ -94,7 +95,8 @@ final class CpuAccount {
             parts.put(key(role), part(nanos, units));
         }
         long processNanos = after.processNanos() - before.processNanos();
-        parts.put("jvm_gc_jit_and_ended_threads", part(Math.max(0, processNanos - threadSum), units));
+        // Native threads (RocksDB's flushes and compactions) and the JVM's own (GC, JIT) are not Java threads.
+        parts.put("native_gc_jit_and_ended_threads", part(Math.max(0, processNanos - threadSum), units));
         parts.put("bench_process_total", part(processNanos, units));
         if (before.brokerNanos() >= 0 && after.brokerNanos() >= 0) {
             parts.put("broker_process", part(after.brokerNanos() - before.brokerNanos(), units));

@@ -108,7 +108,7 @@ final class HttpSingleBench {
             CpuAccount.Snapshot cpuBefore = cpu.snapshot();
             long requestsBefore = load.progress();
             long start = System.nanoTime();
-            Map<String, Object> result = settings.search() ? search(load, uri, bodies) : fixed(load, uri, bodies);
+            Map<String, Object> result = settings.search() ? search(load, uri, bodies, cpu) : fixed(load, uri, bodies);
             double elapsedS = (System.nanoTime() - start) / 1e9;
             Map<String, Object> account = CpuAccount.between(cpuBefore, cpu.snapshot(), load.progress() - requestsBefore,
                     Runtime.getRuntime().availableProcessors());
@@ -150,23 +150,27 @@ final class HttpSingleBench {
         return result(phase);
     }
 
-    private Map<String, Object> search(HttpLoad load, URI uri, ChangeBodies bodies) {
+    private Map<String, Object> search(HttpLoad load, URI uri, ChangeBodies bodies, CpuAccount cpu) {
         List<Map<String, Object>> steps = new ArrayList<>();
         HttpLoad.Phase best = null;
         double rate = settings.rateStart();
         for (int step = 0; step < settings.stepsMax(); step++, rate *= settings.rateFactor()) {
             HttpLoad.Phase phase;
+            CpuAccount.Snapshot before = cpu.snapshot();
             try (Progress progress = Progress.start(out, String.format("step %d @ %,.0f/s", step + 1, rate), 0,
                     load::progress)) {
                 phase = load.open(uri, rate, TimeUnit.SECONDS.toNanos(settings.stepS()), bodies::mixed,
                         settings.seed() + step);
             }
+            Map<String, Object> account = CpuAccount.between(before, cpu.snapshot(), phase.requests(),
+                    Runtime.getRuntime().availableProcessors());
             String verdict = judge(phase);
             Map<String, Object> summary = phase.toMap();
             summary.put("verdict", verdict);
+            summary.put("cpu", account);
             steps.add(summary);
-            out.printf("step %d: target %,.0f/s achieved %,.0f/s  %s  -> %s%n", step + 1, rate, phase.requestsPerS(),
-                    Latency.line(phase.latency()), verdict);
+            out.printf("step %d: target %,.0f/s achieved %,.0f/s  %s  machine busy %s  -> %s%n", step + 1, rate,
+                    phase.requestsPerS(), Latency.line(phase.latency()), account.get("machine_busy_share"), verdict);
             if (!verdict.equals("sustained")) {
                 break;
             }

@@ -29,7 +29,7 @@ class CpuAccountTest {
     }
 
     @Test
-    void phaseIsSplitIntoPartsPerUnitAndTheRestOfTheProcessIsTheJvmsOwn() {
+    void phaseIsSplitIntoPartsPerUnitAndTheRestOfTheProcessIsNativeOrTheJvmsOwn() {
         Map<CpuAccount.Role, Long> before = threads(1_000_000_000L, 0L);
         Map<CpuAccount.Role, Long> after = threads(3_000_000_000L, 1_000_000_000L);
         // 2 s of stream threads + 1 s of generator = 3 s in threads; the process used 4 s: 1 s is the JVM's.
@@ -44,7 +44,7 @@ class CpuAccountTest {
         @SuppressWarnings("unchecked")
         Map<String, Map<String, Object>> parts = (Map<String, Map<String, Object>>) account.get("parts");
         assertThat(parts.get("stream_threads").get("us_per_unit")).isEqualTo(20.0);
-        assertThat(parts.get("jvm_gc_jit_and_ended_threads").get("cpu_s")).isEqualTo(1.0);
+        assertThat(parts.get("native_gc_jit_and_ended_threads").get("cpu_s")).isEqualTo(1.0);
         assertThat(parts.get("broker_process").get("cpu_s")).isEqualTo(1.0);
         assertThat(account.get("machine_busy_share")).isEqualTo(0.75);
         // 0.75 x 2 cores x 2 s = 3 core-seconds for 100,000 units: 30 us each, so 2 cores carry 66,667/s.
