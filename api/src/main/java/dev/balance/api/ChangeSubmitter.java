@@ -13,9 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
  * Records a change durably in {@code balance-changes} and waits for this node's processor to
@@ -44,89 +46,139 @@ public final class ChangeSubmitter {
         this.deadlines = deadlines;
     }
 
+    /** What became of one submitted change: its verdict, an error (nothing recorded), or pending. */
+    public record Outcome(BalanceEvent verdict, ApiException error) {
+
+        static final Outcome PENDING = new Outcome(null, null);
+
+        /** Durable (the broker acknowledged it) but not decided within the wait limit. */
+        public boolean pending() {
+            return verdict == null && error == null;
+        }
+    }
+
     /**
      * Completes with the verdict; or with empty when none arrived within the wait limit and the
      * broker acknowledged the change (it is durable and will be decided); or exceptionally with a
      * 503 when it could not be recorded (nothing happened; the client may retry with the same id).
      */
     public CompletableFuture<Optional<BalanceEvent>> submit(ChangeCommand command) {
-        return submitAll(List.of(command)).get(0);
+        return submitAll(List.of(command)).thenCompose(outcomes -> {
+            Outcome outcome = outcomes.get(0);
+            return outcome.error() != null ? CompletableFuture.failedFuture(outcome.error())
+                    : CompletableFuture.completedFuture(Optional.ofNullable(outcome.verdict()));
+        });
     }
 
-    /** Submits many changes with one shared wait limit; answers are in the order of the commands. */
-    public List<CompletableFuture<Optional<BalanceEvent>>> submitAll(List<ChangeCommand> commands) {
-        List<CompletableFuture<Optional<BalanceEvent>>> answers = new ArrayList<>(commands.size());
-        List<Submitted> submitted = new ArrayList<>(commands.size());
+    /**
+     * Submits many changes with one shared wait limit. Completes once, when every change has its
+     * outcome, with the outcomes in the order of the commands. Verdicts are filled in on the
+     * stream thread that decides them, which only records each one; the future completes there,
+     * so whoever chains work on it must hand that work to another executor.
+     */
+    public CompletableFuture<List<Outcome>> submitAll(List<ChangeCommand> commands) {
+        Batch batch = new Batch(commands.size());
         RuntimeException sendFailure = null;
-        for (ChangeCommand command : commands) {
-            CompletableFuture<Optional<BalanceEvent>> answer = new CompletableFuture<>();
-            answers.add(answer);
+        for (int i = 0; i < commands.size(); i++) {
+            ChangeCommand command = commands.get(i);
             if (sendFailure != null) {
                 // The producer could not take a record (no metadata, full buffer): every further send
                 // would block for max.block.ms too, so the rest of the batch fails at once.
-                answer.completeExceptionally(notRecorded(sendFailure));
+                batch.settle(i, new Outcome(null, notRecorded(sendFailure)));
                 continue;
             }
-            CompletableFuture<BalanceEvent> verdict = waiters.register(command);
-            if (verdict == null) {
-                answer.completeExceptionally(new ApiException(503, "OVERLOADED",
-                        "too many changes are waiting for verdicts", Map.of(), 1));
+            int index = i;
+            VerdictWaiters.Waiter waiter = waiters.register(command, event -> batch.settle(index, new Outcome(event, null)));
+            if (waiter == null) {
+                batch.settle(i, new Outcome(null, new ApiException(503, "OVERLOADED",
+                        "too many changes are waiting for verdicts", Map.of(), 1)));
                 continue;
             }
-            CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
+            batch.waiters[i] = waiter;
             try {
                 producer.send(new ProducerRecord<>(topic, command.accountId(), Codecs.encodeCommand(command)),
-                        (metadata, error) -> {
-                            if (error != null) {
-                                acked.completeExceptionally(error);
-                            } else {
-                                acked.complete(metadata);
-                            }
-                        });
+                        (metadata, error) -> batch.acked(index, error));
             } catch (RuntimeException e) {
                 sendFailure = e;
-                waiters.cancel(command, verdict);
-                answer.completeExceptionally(notRecorded(e));
-                continue;
+                waiters.cancel(waiter);
+                batch.settle(i, new Outcome(null, notRecorded(e)));
             }
-            acked.whenComplete((metadata, error) -> {
-                if (error != null) {
-                    waiters.cancel(command, verdict);
-                    answer.completeExceptionally(notRecorded(error));
+        }
+        batch.scheduleDeadline();
+        return batch.done;
+    }
+
+    /**
+     * The outcomes of one submitted batch. Each slot is settled exactly once (compare-and-set),
+     * by whichever comes first: the verdict (stream thread), a failed send (producer thread), or
+     * the wait limit once the broker acknowledged the change (timer or producer thread).
+     */
+    private final class Batch {
+
+        final VerdictWaiters.Waiter[] waiters;
+        final AtomicReferenceArray<Outcome> outcomes;
+        final AtomicIntegerArray acked;
+        final AtomicInteger open;
+        final CompletableFuture<List<Outcome>> done = new CompletableFuture<>();
+        volatile boolean pastDeadline;
+
+        Batch(int size) {
+            waiters = new VerdictWaiters.Waiter[size];
+            outcomes = new AtomicReferenceArray<>(size);
+            acked = new AtomicIntegerArray(size);
+            open = new AtomicInteger(size);
+            if (size == 0) {
+                done.complete(List.of());
+            }
+        }
+
+        void settle(int index, Outcome outcome) {
+            if (outcomes.compareAndSet(index, null, outcome) && open.decrementAndGet() == 0) {
+                List<Outcome> all = new ArrayList<>(outcomes.length());
+                for (int i = 0; i < outcomes.length(); i++) {
+                    all.add(outcomes.get(i));
                 }
-            });
-            verdict.thenAccept(event -> answer.complete(Optional.of(event)));
-            submitted.add(new Submitted(command, verdict, acked, answer));
-        }
-        scheduleDeadline(submitted);
-        return answers;
-    }
-
-    private record Submitted(ChangeCommand command, CompletableFuture<BalanceEvent> verdict,
-                             CompletableFuture<RecordMetadata> acked, CompletableFuture<Optional<BalanceEvent>> answer) {
-    }
-
-    private void scheduleDeadline(List<Submitted> submitted) {
-        if (submitted.isEmpty()) {
-            return;
-        }
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> submitted.forEach(this::giveUpWaiting),
-                verdictWaitMs, TimeUnit.MILLISECONDS);
-        CompletableFuture.allOf(submitted.stream().map(Submitted::answer).toArray(CompletableFuture[]::new))
-                .whenComplete((done, error) -> deadline.cancel(false));
-    }
-
-    /** At the wait limit: PENDING, but only for a change the broker acknowledged; otherwise wait for the ack. */
-    private void giveUpWaiting(Submitted item) {
-        if (item.answer().isDone()) {
-            return;
-        }
-        waiters.cancel(item.command(), item.verdict());
-        item.acked().whenComplete((metadata, error) -> {
-            if (error == null) {
-                item.answer().complete(Optional.empty());
+                done.complete(all);
             }
-        });
+        }
+
+        /** The broker's answer to one send. */
+        void acked(int index, Exception error) {
+            if (error != null) {
+                ChangeSubmitter.this.waiters.cancel(waiters[index]);
+                settle(index, new Outcome(null, notRecorded(error)));
+                return;
+            }
+            acked.set(index, 1);
+            if (pastDeadline) {
+                giveUp(index);
+            }
+        }
+
+        void scheduleDeadline() {
+            if (done.isDone()) {
+                return;
+            }
+            ScheduledFuture<?> deadline = deadlines.schedule(this::deadline, verdictWaitMs, TimeUnit.MILLISECONDS);
+            done.whenComplete((all, error) -> deadline.cancel(false));
+        }
+
+        /** At the wait limit: PENDING, but only for a change the broker acknowledged; the others wait for the ack. */
+        private void deadline() {
+            pastDeadline = true;
+            for (int i = 0; i < outcomes.length(); i++) {
+                if (acked.get(i) == 1) {
+                    giveUp(i);
+                }
+            }
+        }
+
+        private void giveUp(int index) {
+            if (outcomes.get(index) == null) {
+                ChangeSubmitter.this.waiters.cancel(waiters[index]);
+                settle(index, Outcome.PENDING);
+            }
+        }
     }
 
     private static ApiException notRecorded(Throwable error) {

@@ -141,14 +141,16 @@ public final class ChangeRoutes {
                 localPositions.add(i);
             }
         }
-        List<CompletableFuture<Optional<BalanceEvent>>> verdicts = submitter.submitAll(local);
+        CompletableFuture<List<ChangeSubmitter.Outcome>> outcomes = submitter.submitAll(local);
         remotePositions.forEach((hostPort, positions) -> forwardGroup(items, hostPort, positions, results));
-        List<CompletableFuture<?>> all = new ArrayList<>(verdicts);
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        all.add(outcomes);
         results.stream().filter(java.util.Objects::nonNull).forEach(all::add);
         // Rendering waits for the last verdict and then runs once, on the answer pool.
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handleAsync((done, ignored) -> {
+            List<ChangeSubmitter.Outcome> decided = outcomes.join();
             for (int j = 0; j < local.size(); j++) {
-                results.set(localPositions.get(j), CompletableFuture.completedFuture(renderItem(local.get(j), verdicts.get(j))));
+                results.set(localPositions.get(j), CompletableFuture.completedFuture(renderItem(local.get(j), decided.get(j))));
             }
             return results.stream().map(CompletableFuture::join).toList();
         }, answers);
@@ -205,12 +207,11 @@ public final class ChangeRoutes {
         return verdict.map(responses::verdict).orElseGet(() -> responses.pending(command.transactionId()));
     }
 
-    private Responses.Rendered renderItem(ChangeCommand command, CompletableFuture<Optional<BalanceEvent>> verdict) {
-        try {
-            return withLocation(command, render(command, verdict.join()));
-        } catch (CompletionException e) {
-            return responses.error(apiError(e));
+    private Responses.Rendered renderItem(ChangeCommand command, ChangeSubmitter.Outcome outcome) {
+        if (outcome.error() != null) {
+            return responses.error(outcome.error());
         }
+        return withLocation(command, render(command, Optional.ofNullable(outcome.verdict())));
     }
 
     private Responses.Rendered withLocation(ChangeCommand command, Responses.Rendered rendered) {

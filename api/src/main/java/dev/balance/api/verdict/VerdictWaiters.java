@@ -3,90 +3,127 @@ package dev.balance.api.verdict;
 import dev.balance.topology.VerdictListener;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeCommand;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Requests waiting for the verdict of their change. The processor of this node calls
- * {@link #onVerdict} as soon as it decides; a waiter is completed by the first verdict for its
- * account and transaction id whose payload equals its own. Matching the payload matters for
- * concurrent requests that reuse an id: the one with a different payload must see its own
+ * {@link #onVerdict} as soon as it decides; a waiter is handed the first verdict for its account
+ * and transaction id whose payload equals its own. Matching the payload matters for concurrent
+ * requests that reuse an id: the one with a different payload must see its own
  * IDEMPOTENCY_CONFLICT, not the other's APPLIED.
+ *
+ * <p>The waiters of one key are an immutable array (almost always of one), replaced as a whole
+ * under the map's per-key lock, so each waiter leaves exactly once: by its verdict or by
+ * {@link #cancel}.
  */
 public final class VerdictWaiters implements VerdictListener {
 
     private record Key(long accountId, String transactionId) {
     }
 
-    private record Waiter(ChangeCommand command, CompletableFuture<BalanceEvent> future) {
+    /** One waiting request; also the handle to {@link #cancel} it. */
+    public static final class Waiter {
+        private final ChangeCommand command;
+        private final Consumer<BalanceEvent> onVerdict;
+
+        private Waiter(ChangeCommand command, Consumer<BalanceEvent> onVerdict) {
+            this.command = command;
+            this.onVerdict = onVerdict;
+        }
+
+        private Key key() {
+            return new Key(command.accountId(), command.transactionId());
+        }
     }
 
-    private final ConcurrentHashMap<Key, List<Waiter>> waiting = new ConcurrentHashMap<>();
+    private static final Waiter[] NONE = new Waiter[0];
+
+    private final ConcurrentHashMap<Key, Waiter[]> waiting = new ConcurrentHashMap<>();
     private final AtomicInteger count = new AtomicInteger();
     private final int waitersMax;
 
-    /**
-     * Futures are completed on the stream thread that decided, so whoever chains work on them must
-     * hand it to another executor (the HTTP routes render and answer on their own pool): a slow
-     * client must never stall stream processing.
-     */
     public VerdictWaiters(int waitersMax) {
         this.waitersMax = waitersMax;
     }
 
     /**
      * Registers interest in the verdict of a command; call before producing it so a fast verdict
-     * cannot be missed. Returns null when too many requests are already waiting.
+     * cannot be missed. {@code onVerdict} runs on the stream thread that decided, so it must only
+     * record the verdict and hand any further work to another executor: a slow client must never
+     * stall stream processing. Returns null when too many requests are already waiting.
      */
-    public CompletableFuture<BalanceEvent> register(ChangeCommand command) {
+    public Waiter register(ChangeCommand command, Consumer<BalanceEvent> onVerdict) {
         if (count.incrementAndGet() > waitersMax) {
             count.decrementAndGet();
             return null;
         }
-        Waiter waiter = new Waiter(command, new CompletableFuture<>());
-        waiting.compute(new Key(command.accountId(), command.transactionId()), (key, list) -> {
-            List<Waiter> waiters = list == null ? new ArrayList<>(1) : list;
-            waiters.add(waiter);
-            return waiters;
-        });
-        return waiter.future();
+        Waiter waiter = new Waiter(command, onVerdict);
+        waiting.merge(waiter.key(), new Waiter[] {waiter}, VerdictWaiters::concat);
+        return waiter;
     }
 
-    /** Forgets a waiter that gave up (timeout) so the map never grows without bound. */
-    public void cancel(ChangeCommand command, CompletableFuture<BalanceEvent> future) {
-        waiting.computeIfPresent(new Key(command.accountId(), command.transactionId()), (key, list) -> {
-            if (list.removeIf(waiter -> waiter.future() == future)) {
-                count.decrementAndGet();
+    /** Forgets a waiter that gave up (wait limit, failed send); a no-op once it has left. */
+    public void cancel(Waiter waiter) {
+        waiting.computeIfPresent(waiter.key(), (key, waiters) -> {
+            int at = indexOf(waiters, waiter);
+            if (at < 0) {
+                return waiters;
             }
-            return list.isEmpty() ? null : list;
+            count.decrementAndGet();
+            return waiters.length == 1 ? null : without(waiters, at);
         });
     }
 
     @Override
     public void onVerdict(BalanceEvent event) {
-        List<Waiter> completed = new ArrayList<>(1);
-        waiting.computeIfPresent(new Key(event.accountId(), event.transactionId()), (key, list) -> {
-            list.removeIf(waiter -> {
-                boolean matches = waiter.command().samePayload(event.currency(), event.type(), event.amount(),
-                        event.toAccountId());
-                if (matches) {
-                    completed.add(waiter);
+        Waiter[][] matched = {NONE};
+        waiting.computeIfPresent(new Key(event.accountId(), event.transactionId()), (key, waiters) -> {
+            Waiter[] kept = waiters;
+            for (Waiter waiter : waiters) {
+                if (waiter.command.samePayload(event.currency(), event.type(), event.amount(), event.toAccountId())) {
+                    matched[0] = concat(matched[0], new Waiter[] {waiter});
+                    kept = without(kept, indexOf(kept, waiter));
                 }
-                return matches;
-            });
-            return list.isEmpty() ? null : list;
+            }
+            return kept.length == 0 ? null : kept;
         });
-        if (completed.isEmpty()) {
+        if (matched[0].length == 0) {
             return;
         }
-        count.addAndGet(-completed.size());
-        completed.forEach(waiter -> waiter.future().complete(event));
+        count.addAndGet(-matched[0].length);
+        for (Waiter waiter : matched[0]) {
+            waiter.onVerdict.accept(event);
+        }
     }
 
     public int waitingCount() {
         return count.get();
+    }
+
+    private static Waiter[] concat(Waiter[] first, Waiter[] second) {
+        if (first.length == 0) {
+            return second;
+        }
+        Waiter[] joined = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, joined, first.length, second.length);
+        return joined;
+    }
+
+    private static int indexOf(Waiter[] waiters, Waiter waiter) {
+        for (int i = 0; i < waiters.length; i++) {
+            if (waiters[i] == waiter) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static Waiter[] without(Waiter[] waiters, int at) {
+        Waiter[] kept = new Waiter[waiters.length - 1];
+        System.arraycopy(waiters, 0, kept, 0, at);
+        System.arraycopy(waiters, at + 1, kept, at, waiters.length - at - 1);
+        return kept;
     }
 }
