@@ -106,11 +106,10 @@ final class HttpSingleBench {
                         settings.seed());
             }
             CpuAccount.Snapshot cpuBefore = cpu.snapshot();
-            long requestsBefore = load.progress();
             long start = System.nanoTime();
             Map<String, Object> result = settings.search() ? search(load, uri, bodies, cpu) : fixed(load, uri, bodies);
             double elapsedS = (System.nanoTime() - start) / 1e9;
-            Map<String, Object> account = CpuAccount.between(cpuBefore, cpu.snapshot(), load.progress() - requestsBefore,
+            Map<String, Object> account = CpuAccount.between(cpuBefore, cpu.snapshot(), requestsIn(result),
                     Runtime.getRuntime().availableProcessors());
             double generatorCpuS = CpuAccount.seconds(account, CpuAccount.Role.GENERATOR);
             result.put("generator_cpu_s", generatorCpuS);
@@ -120,6 +119,15 @@ final class HttpSingleBench {
             result.put("settings", settings.toMap());
             return result;
         }
+    }
+
+    /** Requests sent in the measured phase, or in every step of a search. */
+    @SuppressWarnings("unchecked")
+    static long requestsIn(Map<String, Object> result) {
+        List<Map<String, Object>> phases = result.containsKey("steps")
+                ? (List<Map<String, Object>>) result.get("steps")
+                : List.of((Map<String, Object>) result.get("phase"));
+        return phases.stream().mapToLong(phase -> ((Number) phase.get("requests")).longValue()).sum();
     }
 
     /** Deposits to every account through the batch endpoint; not measured. */
