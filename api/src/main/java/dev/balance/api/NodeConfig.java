@@ -43,6 +43,8 @@ public record NodeConfig(
         boolean devMode,
         int topicPartitions) {
 
+    private static final long MIB = 1024L * 1024;
+
     public NodeConfig {
         require(httpPort > 0 && httpPort < 65536, "HTTP_PORT must be 1..65535");
         require(httpHost != null && !httpHost.isBlank(), "HTTP_HOST must not be blank");
@@ -78,7 +80,9 @@ public record NodeConfig(
                 .withCommitIntervalMs(longValue(env, "COMMIT_INTERVAL_MS", 100))
                 .withStandbyReplicas(intValue(env, "STANDBY_REPLICAS", 0))
                 .withReplication(replication, intValue(env, "MIN_INSYNC_REPLICAS", 1))
-                .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT));
+                .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT))
+                .withRocksDbBudget(longValue(env, "ROCKSDB_CACHE_MB", 1024) * MIB,
+                        longValue(env, "ROCKSDB_WRITE_BUFFER_MB", 512) * MIB);
         String secret = env.get("HMAC_SECRET");
         boolean hasSecret = secret != null && !secret.isBlank();
         String httpHost = env.getOrDefault("HTTP_HOST", hasSecret ? "0.0.0.0" : "127.0.0.1");

@@ -49,7 +49,9 @@ public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
         options.setMemtablePrefixBloomSizeRatio(0.1);
         options.setMemtableWholeKeyFiltering(true);
         options.setMaxWriteBufferNumber(3);
-        options.setWriteBufferSize(16L * 1024 * 1024);
+        // 64 MB memtables (the manager above still bounds them all): against 16 MB, with a 512 MiB budget instead of
+        // 256 MiB, the topology benchmark spent 11-13% less CPU per change, with 1M and with 3M accounts.
+        options.setWriteBufferSize(64L * 1024 * 1024);
     }
 
     @Override

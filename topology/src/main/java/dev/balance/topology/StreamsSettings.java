@@ -74,7 +74,7 @@ public record StreamsSettings(
     public static StreamsSettings localDefaults(String bootstrapServers, String stateDir) {
         return new StreamsSettings("balance-node", bootstrapServers, stateDir, null, TopicNames.defaults(),
                 Currencies.defaults(), DEDUP_RETENTION_MS_DEFAULT, 1_000, 10_000, 2, 100, (short) 1, 1, 0,
-                1024L * 1024 * 1024, 256L * 1024 * 1024);
+                1024L * 1024 * 1024, 512L * 1024 * 1024);
     }
 
     public StreamsSettings withApplicationId(String id) {
@@ -128,6 +128,14 @@ public record StreamsSettings(
     public StreamsSettings withDedupRetentionMs(long retentionMs) {
         Copy copy = new Copy(this);
         copy.dedupRetentionMs = retentionMs;
+        return copy.build();
+    }
+
+    /** RocksDB's memory for the whole instance: the block cache, and the share of it the memtables may fill. */
+    public StreamsSettings withRocksDbBudget(long cacheBytes, long writeBufferBytes) {
+        Copy copy = new Copy(this);
+        copy.rocksDbCacheBytes = cacheBytes;
+        copy.rocksDbWriteBufferBytes = writeBufferBytes;
         return copy.build();
     }
 
