@@ -24,7 +24,10 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
@@ -139,8 +142,11 @@ class ExactlyOnceCrashIT {
             produce(producer, steps.subList(0, COMMANDS / 2));
 
             // When: the first instance crashes a thread, then crashes as a whole, mid-run.
+            AtomicReference<KafkaStreams> firstRef = new AtomicReference<>();
             KafkaStreams first = start(base.withStateDir(stateDir("first")),
-                    new CrashingListener(verdicts, List.of(FIRST_CRASH_AT_VERDICT, SECOND_CRASH_AT_VERDICT)));
+                    new CrashingListener(verdicts, List.of(FIRST_CRASH_AT_VERDICT, SECOND_CRASH_AT_VERDICT),
+                            () -> runningThreads(firstRef.get()) == STREAM_THREADS));
+            firstRef.set(first);
             produce(producer, steps.subList(COMMANDS / 2, COMMANDS));
             await("the first instance dies at its second crash").atMost(WAIT_MAX)
                     .until(() -> first.state() == KafkaStreams.State.ERROR);
@@ -185,22 +191,47 @@ class ExactlyOnceCrashIT {
     private static final class CrashingListener implements VerdictListener {
         private final AtomicLong verdicts;
         private final List<Long> crashAt;
+        private final BooleanSupplier recovered;
+        private final AtomicInteger next = new AtomicInteger();
 
-        CrashingListener(AtomicLong verdicts, List<Long> crashAt) {
+        /**
+         * @param recovered whether the instance is whole again (its replacement thread running);
+         *                  a later crash waits for it, so each crash hits a running instance
+         */
+        CrashingListener(AtomicLong verdicts, List<Long> crashAt, BooleanSupplier recovered) {
             this.verdicts = verdicts;
             this.crashAt = crashAt;
+            this.recovered = recovered;
         }
 
         @Override
         public void onVerdict(BalanceEvent event) {
             long count = verdicts.incrementAndGet();
-            int crash = crashAt.indexOf(count);
-            if (crash >= 0) {
+            int crash = next.get();
+            if (crash < crashAt.size() && count >= crashAt.get(crash) && (crash == 0 || recovered.getAsBoolean())
+                    && next.compareAndSet(crash, crash + 1)) {
                 boolean last = crash == crashAt.size() - 1;
                 throw new SimulatedCrash(count, last ? StreamThreadExceptionResponse.SHUTDOWN_CLIENT
                         : StreamThreadExceptionResponse.REPLACE_THREAD);
             }
         }
+    }
+
+    /**
+     * Stream threads of the instance that are processing. The second crash waits until the first
+     * one's replacement thread runs. When the two crashes came within a second, the instance was
+     * shut down while its replacement thread was still starting, and in 4 of 5 such runs the
+     * second instance then never processed a record: group stable, every partition assigned,
+     * every task "restored and ready to run", both threads RUNNING and polling, no open
+     * transaction, yet no fetch returned data for three minutes (Kafka Streams 4.3.1). That is an
+     * availability problem of its own, still open; this test is about exactly-once.
+     */
+    private static long runningThreads(KafkaStreams streams) {
+        if (streams == null) {
+            return 0;
+        }
+        return streams.metadataForLocalThreads().stream()
+                .filter(thread -> thread.threadState().equals("RUNNING")).count();
     }
 
     private KafkaStreams start(StreamsSettings settings, VerdictListener listener) {
