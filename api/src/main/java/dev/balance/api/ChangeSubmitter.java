@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -159,7 +160,14 @@ public final class ChangeSubmitter {
             if (done.isDone()) {
                 return;
             }
-            ScheduledFuture<?> deadline = deadlines.schedule(this::deadline, verdictWaitMs, TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> deadline;
+            try {
+                deadline = deadlines.schedule(this::deadline, verdictWaitMs, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // The node is closing and its timer is gone: give up waiting now rather than never.
+                deadline();
+                return;
+            }
             done.whenComplete((all, error) -> deadline.cancel(false));
         }
 

@@ -43,7 +43,7 @@ public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
         table.setPinL0FilterAndIndexBlocksInCache(true);
         options.setWriteBufferManager(sharedWriteBuffers);
         options.setTableFormatConfig(table);
-        // Nearly every lookup in the transactions store is a miss (a new id). A whole-key bloom filter on the
+        // Nearly every lookup of a remembered verdict is a miss (a new id). A whole-key bloom filter on the
         // memtables answers those without walking the memtables' skip lists; misses in files already stop at
         // the files' bloom filters.
         options.setMemtablePrefixBloomSizeRatio(0.1);

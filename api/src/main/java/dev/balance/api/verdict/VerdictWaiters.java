@@ -6,6 +6,8 @@ import dev.balance.topology.model.ChangeCommand;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Requests waiting for the verdict of their change. The processor of this node calls
@@ -19,6 +21,8 @@ import java.util.function.Consumer;
  * {@link #cancel}.
  */
 public final class VerdictWaiters implements VerdictListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VerdictWaiters.class);
 
     private record Key(long accountId, String transactionId) {
     }
@@ -94,7 +98,12 @@ public final class VerdictWaiters implements VerdictListener {
         }
         count.addAndGet(-matched[0].length);
         for (Waiter waiter : matched[0]) {
-            waiter.onVerdict.accept(event);
+            try {
+                waiter.onVerdict.accept(event);
+            } catch (RuntimeException e) {
+                // One faulty callback must neither starve the other waiters nor fail the stream thread.
+                LOG.warn("a verdict callback failed for {}/{}", event.accountId(), event.transactionId(), e);
+            }
         }
     }
 

@@ -61,6 +61,20 @@ class VerdictWaitersTest {
     }
 
     @Test
+    void aFailingCallbackDoesNotKeepTheVerdictFromTheOthers() {
+        List<String> seen = new ArrayList<>();
+        waiters.register(deposit("t1", "1"), event -> {
+            throw new IllegalStateException("broken waiter");
+        });
+        waiters.register(deposit("t1", "1"), event -> seen.add("second"));
+
+        waiters.onVerdict(verdict(deposit("t1", "1"), Result.APPLIED));
+
+        assertThat(seen).containsExactly("second");
+        assertThat(waiters.waitingCount()).isZero();
+    }
+
+    @Test
     void registrationIsRefusedBeyondTheLimit() {
         VerdictWaiters small = new VerdictWaiters(2);
         assertThat(small.register(deposit("a", "1"), event -> { })).isNotNull();
