@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -19,6 +21,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /**
  * Records a change durably in {@code balance-changes} and waits for this node's processor to
@@ -97,8 +100,14 @@ public final class ChangeSubmitter {
             }
             batch.waiters[i] = waiter;
             try {
-                producer.send(new ProducerRecord<>(topic, command.accountId(), Codecs.encodeCommand(command)),
-                        (metadata, error) -> batch.acked(index, error));
+                Future<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, command.accountId(),
+                        Codecs.encodeCommand(command)), (metadata, error) -> batch.acked(index, error));
+                RuntimeException refused = refusedAtOnce(sent);
+                if (refused != null) {
+                    // Refused inside send() (no metadata within max.block.ms, full buffer): the callback has
+                    // answered this item; later sends would each wait as long, so they fail at once.
+                    sendFailure = refused;
+                }
             } catch (RuntimeException e) {
                 sendFailure = e;
                 waiters.cancel(waiter);
@@ -186,6 +195,22 @@ public final class ChangeSubmitter {
                 ChangeSubmitter.this.waiters.cancel(waiters[index]);
                 settle(index, Outcome.PENDING);
             }
+        }
+    }
+
+    /** The error of a send that failed before it left send(), or null for one on its way to the broker. */
+    private static RuntimeException refusedAtOnce(Future<RecordMetadata> sent) {
+        if (!sent.isDone()) {
+            return null;
+        }
+        try {
+            sent.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof RuntimeException cause ? cause : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new IllegalStateException(e);
         }
     }
 

@@ -1,0 +1,76 @@
+package dev.balance.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.balance.api.verdict.VerdictWaiters;
+import dev.balance.topology.model.ChangeCommand;
+import dev.balance.topology.model.ChangeType;
+import dev.balance.topology.testkit.KafkaBroker;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The submitter against a real broker, where the producer cannot take records. */
+class ChangeSubmitterIT {
+
+    private static final long BLOCK_MS = 500;
+    private static final int BATCH = 20;
+
+    private KafkaBroker broker;
+    private ScheduledExecutorService timer;
+
+    @BeforeEach
+    void start() {
+        broker = KafkaBroker.start();
+        timer = Executors.newSingleThreadScheduledExecutor();
+    }
+
+    @AfterEach
+    void stop() {
+        timer.shutdownNow();
+        broker.close();
+    }
+
+    @Test
+    void aBatchForATopicThatCannotBeReachedFailsAtOnceInsteadOfWaitingOnEverySend() throws Exception {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, BLOCK_MS);
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        List<ChangeCommand> commands = new ArrayList<>();
+        for (int i = 0; i < BATCH; i++) {
+            commands.add(ChangeCommand.of("t" + i, 42, "BTC", ChangeType.DEPOSIT, BigDecimal.ONE));
+        }
+        VerdictWaiters waiters = new VerdictWaiters(1_000);
+        try (KafkaProducer<Long, byte[]> producer = new KafkaProducer<>(props, new LongSerializer(),
+                new ByteArraySerializer())) {
+            // Topics are never created on demand here: the producer waits for metadata that never comes.
+            ChangeSubmitter submitter = new ChangeSubmitter(producer, "no-such-topic", waiters, 10_000, timer);
+
+            long start = System.nanoTime();
+            List<ChangeSubmitter.Outcome> outcomes = submitter.submitAll(commands).get(30, TimeUnit.SECONDS);
+            long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertThat(outcomes).hasSize(BATCH).allSatisfy(outcome -> {
+                assertThat(outcome.verdict()).isNull();
+                assertThat(outcome.error()).isNotNull();
+                assertThat(outcome.error().getMessage()).contains("could not be recorded");
+            });
+            assertThat(elapsedMs).as("one send waited for metadata, the others failed with it")
+                    .isLessThan(BATCH * BLOCK_MS / 2);
+            assertThat(waiters.waitingCount()).isZero();
+        }
+    }
+}
