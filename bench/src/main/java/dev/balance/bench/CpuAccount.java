@@ -55,6 +55,8 @@ final class CpuAccount {
                     long machineTotalTicks) {
     }
 
+    private static final String PROCESS_TOTAL = "bench_process_total";
+
     private final ThreadMXBean threadBean = ManagementFactory.getThreadMXBean();
     private final OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private final Long brokerPid;
@@ -97,7 +99,7 @@ final class CpuAccount {
         long processNanos = after.processNanos() - before.processNanos();
         // Native threads (RocksDB's flushes and compactions) and the JVM's own (GC, JIT) are not Java threads.
         parts.put("native_gc_jit_and_ended_threads", part(Math.max(0, processNanos - threadSum), units));
-        parts.put("bench_process_total", part(processNanos, units));
+        parts.put(PROCESS_TOTAL, part(processNanos, units));
         if (before.brokerNanos() >= 0 && after.brokerNanos() >= 0) {
             parts.put("broker_process", part(after.brokerNanos() - before.brokerNanos(), units));
         }
@@ -140,10 +142,19 @@ final class CpuAccount {
     }
 
     /** The CPU seconds one role used in a phase described by {@link #between}. */
-    @SuppressWarnings("unchecked")
     static double seconds(Map<String, Object> account, Role role) {
+        return partSeconds(account, key(role));
+    }
+
+    /** The CPU seconds the whole bench process used in a phase described by {@link #between}. */
+    static double processSeconds(Map<String, Object> account) {
+        return partSeconds(account, PROCESS_TOTAL);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static double partSeconds(Map<String, Object> account, String part) {
         Map<String, Map<String, Object>> parts = (Map<String, Map<String, Object>>) account.get("parts");
-        return (Double) parts.get(key(role)).get("cpu_s");
+        return (Double) parts.get(part).get("cpu_s");
     }
 
     static String key(Role role) {

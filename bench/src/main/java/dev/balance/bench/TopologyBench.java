@@ -1,6 +1,5 @@
 package dev.balance.bench;
 
-import com.sun.management.OperatingSystemMXBean;
 import dev.balance.topology.BalanceTopology;
 import dev.balance.topology.OutcomeCounters;
 import dev.balance.topology.StreamsSettings;
@@ -9,7 +8,6 @@ import dev.balance.topology.codec.Codecs;
 import dev.balance.topology.model.BalanceEvent;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -104,8 +102,13 @@ final class TopologyBench {
     }
 
     /** One measured Streams run. */
-    record Run(String label, ThroughputSamples samples, long total, double processCpuS,
-               org.HdrHistogram.Histogram gaps, Map<String, Object> cpu) {
+    record Run(String label, ThroughputSamples samples, long total, org.HdrHistogram.Histogram gaps,
+               Map<String, Object> cpu) {
+
+        /** CPU seconds of the whole bench process during the run, from the run's CPU account. */
+        double processCpuS() {
+            return CpuAccount.processSeconds(cpu);
+        }
 
         Map<String, Object> toMap(double warmupS) {
             Map<String, Object> map = new LinkedHashMap<>();
@@ -113,8 +116,8 @@ final class TopologyBench {
             map.put("steady_per_s", Math.round(samples.steadyPerS(total, warmupS, STEADY_END_SHARE)));
             map.put("first_commit_s", samples.firstProgressS());
             map.put("elapsed_s", samples.elapsedS());
-            map.put("process_cpu_s", processCpuS);
-            map.put("process_cpu_cores", Math.round(100 * processCpuS / samples.elapsedS()) / 100.0);
+            map.put("process_cpu_s", processCpuS());
+            map.put("process_cpu_cores", Math.round(100 * processCpuS() / samples.elapsedS()) / 100.0);
             map.put("record_gap", Latency.summary(gaps));
             map.put("cpu", cpu);
             map.put("per_second", samples.ratesPerSecond());
@@ -238,10 +241,8 @@ final class TopologyBench {
         long total = ends.values().stream().mapToLong(Long::longValue).sum();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong done = new AtomicLong();
-        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         out.printf("running %s (application id %s)%n", label, app.applicationId());
         Recording jfr = recording == null ? null : startRecording(recording);
-        long cpuBefore = os.getProcessCpuTime();
         CpuAccount.Snapshot accountBefore = cpuAccount.snapshot();
         CpuAccount.Snapshot accountAfter = null;
         long start = System.nanoTime();
@@ -251,7 +252,6 @@ final class TopologyBench {
             failure.compareAndSet(null, error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
-        double cpuS;
         try (Progress progress = Progress.start(out, label, total, done::get)) {
             streams.start();
             long deadline = start + TimeUnit.SECONDS.toNanos(settings.timeoutS());
@@ -270,7 +270,6 @@ final class TopologyBench {
             }
             accountAfter = cpuAccount.snapshot();
         } finally {
-            cpuS = (os.getProcessCpuTime() - cpuBefore) / 1e9;
             if (jfr != null) {
                 jfr.stop();
                 jfr.close();
@@ -282,7 +281,7 @@ final class TopologyBench {
         }
         Map<String, Object> cpu = CpuAccount.between(accountBefore, accountAfter, total,
                 Runtime.getRuntime().availableProcessors());
-        Run run = new Run(label, samples, total, cpuS, gaps.latency().snapshot(), cpu);
+        Run run = new Run(label, samples, total, gaps.latency().snapshot(), cpu);
         printRun(run);
         return run;
     }

@@ -41,6 +41,7 @@ class CpuAccountTest {
 
         assertThat(CpuAccount.seconds(account, CpuAccount.Role.STREAM_THREADS)).isEqualTo(2.0);
         assertThat(CpuAccount.seconds(account, CpuAccount.Role.GENERATOR)).isEqualTo(1.0);
+        assertThat(CpuAccount.processSeconds(account)).isEqualTo(4.0);
         @SuppressWarnings("unchecked")
         Map<String, Map<String, Object>> parts = (Map<String, Map<String, Object>>) account.get("parts");
         assertThat(parts.get("stream_threads").get("us_per_unit")).isEqualTo(20.0);
