@@ -94,7 +94,6 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         return Math.max(record.timestamp(), context.currentStreamTimeMs());
     }
 
-    /** Decides one command and writes its effects to the stores; returns its outcome. */
     /** An outcome and its encoding, encoded once for both the store and the events topic. */
     private record Decided(BalanceEvent event, byte[] encoded) {
         static Decided of(BalanceEvent event) {
@@ -102,6 +101,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
     }
 
+    /** Decides one command and writes its effects to the store; returns its outcome. */
     private Decided decide(ChangeCommand command, long timestampMs) {
         Map<String, String> problems = Validation.check(command, settings.currencies());
         if (!problems.isEmpty()) {
