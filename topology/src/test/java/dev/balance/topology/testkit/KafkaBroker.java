@@ -33,6 +33,9 @@ import org.apache.kafka.server.common.MetadataVersion;
  */
 public final class KafkaBroker implements AutoCloseable {
 
+    /** How often the broker deletes segments past retention; public so a test can wait for a check. */
+    public static final long RETENTION_CHECK_INTERVAL_MS = 1_000;
+
     private final Path logDir;
     private final int brokerPort;
     private final int controllerPort;
@@ -93,16 +96,27 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /**
-     * Creates topics with the given partition count, one replica each, and returns once every
+     * Creates topics with the given partition count, one replica each, kept forever
+     * ({@code retention.ms=-1}): tests stamp records years in the past, and a record stamped
+     * before the retention window rolls its segment at once and is deleted by the next retention
+     * check while the test still reads it. Returns once every
      * partition has a leader. Producing to a partition whose leader is not yet elected fails with
      * NOT_LEADER_OR_FOLLOWER, which on a loaded machine was seen to wedge an idempotent producer
      * in OUT_OF_ORDER_SEQUENCE_NUMBER retries.
      */
     public void createTopics(int partitions, String... names) {
+        createTopics(partitions, Map.of(), names);
+    }
+
+    /** As {@link #createTopics(int, String...)}, with topic configs that override the kit's. */
+    public void createTopics(int partitions, Map<String, String> configs, String... names) {
+        Map<String, String> merged = new java.util.HashMap<>(Map.of(
+                "min.insync.replicas", "1", "retention.ms", "-1", "retention.bytes", "-1"));
+        merged.putAll(configs);
         try (Admin admin = admin()) {
             List<NewTopic> topics = new ArrayList<>();
             for (String name : names) {
-                topics.add(new NewTopic(name, partitions, (short) 1).configs(Map.of("min.insync.replicas", "1")));
+                topics.add(new NewTopic(name, partitions, (short) 1).configs(merged));
             }
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
             awaitLeaders(admin, List.of(names), partitions);
@@ -178,6 +192,12 @@ public final class KafkaBroker implements AutoCloseable {
         props.put("default.replication.factor", "1");
         props.put("min.insync.replicas", "1");
         props.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+        // Topics the code under test creates itself (a node's topic set-up, Streams' changelogs)
+        // keep old-stamped records too. The check runs often so a test that relies on retention
+        // by mistake fails at once rather than now and then.
+        props.put("log.retention.ms", "-1");
+        props.put("log.retention.check.interval.ms", Long.toString(RETENTION_CHECK_INTERVAL_MS));
+        props.put("log.initial.task.delay.ms", "0");
         return props;
     }
 
