@@ -8,6 +8,7 @@ import dev.balance.topology.model.Balance;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeCommand;
 import dev.balance.topology.model.ChangeType;
+import dev.balance.topology.model.Leg;
 import dev.balance.topology.model.Result;
 import dev.balance.topology.model.Validation;
 import java.math.BigDecimal;
@@ -35,6 +36,13 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     static final String EVENTS_CHILD = "events-sink";
     static final String DLQ_CHILD = "dlq-sink";
+    /**
+     * The credit and refund legs of two-account changes go back into {@code balance-changes},
+     * keyed by the account they move money to, in the same Kafka transaction as the debit. So the
+     * task of that account reads them in one log, in one order, with every other command for it:
+     * a replay after a crash sees the same sequence and reaches the same verdicts.
+     */
+    static final String LEGS_CHILD = "legs-sink";
 
     private final StreamsSettings settings;
     private final VerdictListener listener;
@@ -73,13 +81,27 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
                 throw new MalformedRecordException("key account " + keyAccount + " differs from account_id "
                         + command.accountId());
             }
+            if (command.leg() == Leg.DEBIT) {
+                throw new MalformedRecordException("a command is never a DEBIT leg; the debit is the client's change");
+            }
         } catch (MalformedRecordException e) {
             deadLetter(record, e);
             return;
         }
-        Decided decided = decide(command, decisionTimeMs(record));
+        long timestampMs = decisionTimeMs(record);
+        Decided decided = switch (command.leg()) {
+            case NONE -> decide(command, timestampMs);
+            case CREDIT -> decideCredit(command, timestampMs);
+            case REFUND -> decideRefund(command, timestampMs);
+            case DEBIT -> throw new IllegalStateException("unreachable: DEBIT commands are refused as malformed");
+        };
         BalanceEvent event = decided.event();
         context.forward(record.withValue(decided.encoded()), EVENTS_CHILD);
+        if (decided.next() != null) {
+            ChangeCommand next = decided.next();
+            context.forward(new Record<>(accountKeyBytes(next.accountId()), Codecs.encodeCommand(next),
+                    record.timestamp()), LEGS_CHILD);
+        }
         counters.record(event.result(), event.replay());
         listener.onVerdict(event);
     }
@@ -94,10 +116,17 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         return Math.max(record.timestamp(), context.currentStreamTimeMs());
     }
 
-    /** An outcome and its encoding, encoded once for both the store and the events topic. */
-    private record Decided(BalanceEvent event, byte[] encoded) {
+    /**
+     * An outcome and its encoding, encoded once for both the store and the events topic, and the
+     * leg it sends on to another account (a credit or a refund), or null.
+     */
+    private record Decided(BalanceEvent event, byte[] encoded, ChangeCommand next) {
         static Decided of(BalanceEvent event) {
-            return new Decided(event, Codecs.encodeEvent(event));
+            return new Decided(event, Codecs.encodeEvent(event), null);
+        }
+
+        static Decided of(BalanceEvent event, ChangeCommand next) {
+            return new Decided(event, Codecs.encodeEvent(event), next);
         }
     }
 
@@ -106,9 +135,6 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         Map<String, String> problems = Validation.check(command, settings.currencies());
         if (!problems.isEmpty()) {
             return Decided.of(unchanged(command, Result.INVALID_COMMAND, timestampMs, problems.toString()));
-        }
-        if (command.type() == ChangeType.TRANSFER) {
-            return Decided.of(unchanged(command, Result.INVALID_COMMAND, timestampMs, "TRANSFER is not enabled in this release"));
         }
         command = atCurrencyScale(command);
         Bytes transactionKey = StoreKeys.transactionKey(command.accountId(), command.transactionId());
@@ -123,15 +149,82 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         Balance before = loadBalance(balanceKey, command.currency());
         Outcome outcome = apply(command, before, timestampMs);
         BalanceEvent event = event(command, outcome.result(), before, outcome.after(), timestampMs, null);
-        Decided decided = Decided.of(event);
+        ChangeCommand credit = outcome.result() == Result.APPLIED && command.twoLeg()
+                ? creditLeg(command, outcome.after().version())
+                : null;
+        return remember(Decided.of(event, credit), transactionKey, balanceKey, outcome);
+    }
+
+    /**
+     * Writes a decision: for an applied one, the new balance and the verdict that explains it in one
+     * RocksDB write batch; otherwise the verdict alone.
+     */
+    private Decided remember(Decided decided, Bytes transactionKey, Bytes balanceKey, Outcome outcome) {
         if (outcome.result() == Result.APPLIED) {
-            // One RocksDB write batch for the new balance and the verdict that explains it.
             accounts.putAll(List.of(KeyValue.pair(balanceKey, Codecs.encodeBalance(outcome.after())),
                     KeyValue.pair(transactionKey, decided.encoded())));
         } else {
             accounts.put(transactionKey, decided.encoded());
         }
         return decided;
+    }
+
+    /** The credit an applied debit sends to the destination: the same id, the source as counterparty. */
+    private static ChangeCommand creditLeg(ChangeCommand debit, long debitVersion) {
+        return new ChangeCommand(debit.transactionId(), debit.toAccountId(), debit.userId(), debit.currency(),
+                debit.type(), debit.amount(), debit.accountId(), debit.description(), null, Leg.CREDIT, debitVersion);
+    }
+
+    /**
+     * Applies a credit leg on the destination, exactly once. A credit never fails for lack of funds;
+     * one that would bring the destination to the balance limit is refused here, and a refund leg
+     * takes the amount back to the source, so money is never created or lost. The leg was validated
+     * as the client's change on the source's task and is not validated again: refusing it now (say,
+     * after a currency left the configuration) would lose the money the debit took.
+     */
+    private Decided decideCredit(ChangeCommand credit, long timestampMs) {
+        long sourceId = credit.toAccountId();
+        Bytes legKey = StoreKeys.creditLegKey(credit.accountId(), credit.transactionId(), sourceId, credit.currency(),
+                credit.debitVersion());
+        BalanceEvent remembered = rememberedVerdict(legKey);
+        if (remembered != null) {
+            return Decided.of(remembered.asReplay());
+        }
+        Bytes balanceKey = StoreKeys.balanceKey(credit.accountId(), credit.currency());
+        Balance before = loadBalance(balanceKey, credit.currency(), credit.amount().scale());
+        BigDecimal available = before.available().add(credit.amount());
+        Outcome outcome = available.compareTo(Amounts.BALANCE_LIMIT) >= 0
+                ? new Outcome(Result.BALANCE_LIMIT_EXCEEDED, before)
+                : new Outcome(Result.APPLIED, new Balance(available, before.frozen(), before.version() + 1, timestampMs));
+        BalanceEvent event = event(credit, outcome.result(), before, outcome.after(), timestampMs, null);
+        ChangeCommand refund = outcome.result() == Result.APPLIED ? null
+                : new ChangeCommand(credit.transactionId(), sourceId, credit.userId(), credit.currency(), credit.type(),
+                        credit.amount(), credit.accountId(), credit.description(), null, Leg.REFUND,
+                        credit.debitVersion());
+        return remember(Decided.of(event, refund), legKey, balanceKey, outcome);
+    }
+
+    /**
+     * Gives a refused credit back to the source, where the debit took it from: available for a
+     * TRANSFER, frozen for a SETTLE. A refund is never refused: the source held this amount before
+     * the debit, and refusing would lose it. It is exempt from the balance limit for that reason
+     * (the source can only pass the limit if deposits arrived in between; the event shows it).
+     */
+    private Decided decideRefund(ChangeCommand refund, long timestampMs) {
+        Bytes legKey = StoreKeys.refundLegKey(refund.accountId(), refund.transactionId(), refund.currency(),
+                refund.debitVersion());
+        BalanceEvent remembered = rememberedVerdict(legKey);
+        if (remembered != null) {
+            return Decided.of(remembered.asReplay());
+        }
+        Bytes balanceKey = StoreKeys.balanceKey(refund.accountId(), refund.currency());
+        Balance before = loadBalance(balanceKey, refund.currency(), refund.amount().scale());
+        Balance after = refund.type() == ChangeType.SETTLE
+                ? new Balance(before.available(), before.frozen().add(refund.amount()), before.version() + 1, timestampMs)
+                : new Balance(before.available().add(refund.amount()), before.frozen(), before.version() + 1, timestampMs);
+        Outcome outcome = new Outcome(Result.APPLIED, after);
+        BalanceEvent event = event(refund, Result.APPLIED, before, after, timestampMs, null);
+        return remember(Decided.of(event), legKey, balanceKey, outcome);
     }
 
     /**
@@ -158,7 +251,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         BigDecimal frozen = before.frozen();
         switch (command.type()) {
             case DEPOSIT -> available = available.add(amount);
-            case WITHDRAW -> {
+            case WITHDRAW, TRANSFER -> {
                 if (available.compareTo(amount) < 0) {
                     return new Outcome(Result.INSUFFICIENT_FUNDS, before);
                 }
@@ -179,6 +272,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
                 available = available.add(amount);
             }
             case SETTLE -> {
+                // With a destination the held funds move on in a credit leg; without one they leave.
                 if (frozen.compareTo(amount) < 0) {
                     return new Outcome(Result.INSUFFICIENT_FROZEN, before);
                 }
@@ -212,8 +306,13 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     }
 
     private Balance loadBalance(Bytes key, String currency) {
+        return loadBalance(key, currency, settings.currencies().scale(currency));
+    }
+
+    /** As {@link #loadBalance(Bytes, String)}, with the scale of a new balance given (a leg's amount's). */
+    private Balance loadBalance(Bytes key, String currency, int newScale) {
         byte[] stored = accounts.get(key);
-        return stored == null ? Balance.zero(settings.currencies().scale(currency)) : Codecs.decodeBalance(stored);
+        return stored == null ? Balance.zero(newScale) : Codecs.decodeBalance(stored);
     }
 
     private BalanceEvent unchanged(ChangeCommand command, Result result, long timestampMs, String detail) {
@@ -228,10 +327,19 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     private static BalanceEvent event(ChangeCommand command, Result result, Balance before, Balance after,
                                       long timestampMs, String detail) {
+        Leg leg = command.leg() != Leg.NONE ? command.leg() : command.twoLeg() ? Leg.DEBIT : Leg.NONE;
         return new BalanceEvent(command.transactionId(), command.accountId(), command.currency(), command.type(),
                 command.amount(), command.toAccountId(), result, false, before.available(), before.frozen(),
                 after.available(), after.frozen(), after.version(), timestampMs, command.userId(),
-                command.description(), detail);
+                command.description(), detail, leg);
+    }
+
+    private static byte[] accountKeyBytes(long accountId) {
+        byte[] key = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            key[i] = (byte) (accountId >>> (56 - 8 * i));
+        }
+        return key;
     }
 
     /**

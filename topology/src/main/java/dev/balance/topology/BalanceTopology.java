@@ -9,7 +9,8 @@ import org.apache.kafka.streams.state.StoreBuilder;
 /**
  * Builds the balance topology. Read top to bottom, this is the whole data flow:
  * {@code balance-changes} → rules (with the {@code accounts} store: balances and remembered verdicts) →
- * {@code balance-events}, and unreadable records → {@code balance-dlq}.
+ * {@code balance-events}; the credit and refund legs of transfers → back into {@code balance-changes},
+ * keyed by the account they credit; and unreadable records → {@code balance-dlq}.
  */
 public final class BalanceTopology {
 
@@ -30,6 +31,8 @@ public final class BalanceTopology {
         topology.addProcessor(RULES, () -> new BalanceProcessor(settings, listener, counters), SOURCE);
         topology.addStateStore(store(Stores.ACCOUNTS), RULES);
         topology.addSink(BalanceProcessor.EVENTS_CHILD, settings.topics().events(),
+                Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer(), RULES);
+        topology.addSink(BalanceProcessor.LEGS_CHILD, settings.topics().changes(),
                 Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer(), RULES);
         topology.addSink(BalanceProcessor.DLQ_CHILD, settings.topics().dlq(),
                 Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer(), RULES);

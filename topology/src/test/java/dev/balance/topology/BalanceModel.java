@@ -6,17 +6,21 @@ import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeCommand;
 import dev.balance.topology.model.ChangeType;
 import dev.balance.topology.model.Currencies;
+import dev.balance.topology.model.Leg;
 import dev.balance.topology.model.Result;
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * A deliberately naive model of the balance rules (DESIGN §4): plain maps of BigDecimal balances
  * and of remembered verdicts, written from the design rather than from the processor's code, so
- * the two can disagree. It expects valid commands (the generators only produce valid ones) except
- * TRANSFER, which this release refuses as an invalid command.
+ * the two can disagree. It expects valid commands (the generators only produce valid ones).
+ * Two-account changes are decided as in one partition: the debit, then at once its credit leg on
+ * the destination, then a refund leg if the credit was refused.
  *
  * <p>Stream time is one clock for the whole model. That matches the processor when all commands
  * share one partition (TopologyTestDriver) or when no remembered id can expire during the run.
@@ -41,15 +45,68 @@ final class BalanceModel {
         this.dedupRetentionMs = dedupRetentionMs;
     }
 
-    /** Decides a command the way the design says and returns the event the topology must emit. */
+    /**
+     * Decides a one-account command the way the design says and returns the event the topology must
+     * emit. Fails for a two-account change that leads to legs: use {@link #decideAll} for those.
+     */
     BalanceEvent decide(ChangeCommand command, long timestampMs) {
+        List<BalanceEvent> events = decideAll(command, timestampMs);
+        if (events.size() != 1) {
+            throw new IllegalStateException("decide() is for commands without legs; got " + events);
+        }
+        return events.get(0);
+    }
+
+    /**
+     * Decides a command and, for an applied two-account change, its credit leg (and the refund leg
+     * of a refused credit), as one partition decides them: the events in order.
+     */
+    List<BalanceEvent> decideAll(ChangeCommand command, long timestampMs) {
         streamTimeMs = Math.max(streamTimeMs, timestampMs);
         // A command is decided at stream time: a late record timestamp never makes a verdict born expired.
-        timestampMs = streamTimeMs;
-        Balance current = balance(command.accountId(), command.currency());
-        if (command.type() == ChangeType.TRANSFER) {
-            return event(command, Result.INVALID_COMMAND, current, current, timestampMs);
+        BalanceEvent verdict = decideClient(command, streamTimeMs);
+        List<BalanceEvent> events = new ArrayList<>(List.of(verdict));
+        if (verdict.result() == Result.APPLIED && !verdict.replay() && verdict.leg() == Leg.DEBIT) {
+            BalanceEvent credit = credit(verdict);
+            events.add(credit);
+            if (credit.result() != Result.APPLIED) {
+                events.add(refund(verdict, credit));
+            }
         }
+        return events;
+    }
+
+    private BalanceEvent credit(BalanceEvent debit) {
+        Balance before = balance(debit.toAccountId(), debit.currency());
+        BigDecimal available = before.available().add(debit.amount());
+        Result result = available.compareTo(Amounts.BALANCE_LIMIT) >= 0 ? Result.BALANCE_LIMIT_EXCEEDED : Result.APPLIED;
+        Balance after = result == Result.APPLIED
+                ? new Balance(available, before.frozen(), before.version() + 1, streamTimeMs)
+                : before;
+        if (result == Result.APPLIED) {
+            balances.put(new BalanceKey(debit.toAccountId(), debit.currency()), after);
+        }
+        return new BalanceEvent(debit.transactionId(), debit.toAccountId(), debit.currency(), debit.type(),
+                debit.amount(), debit.accountId(), result, false, before.available(), before.frozen(),
+                after.available(), after.frozen(), after.version(), streamTimeMs, debit.userId(), debit.description(),
+                null, Leg.CREDIT);
+    }
+
+    /** Back where the debit took it from: frozen for a SETTLE, available for a TRANSFER. */
+    private BalanceEvent refund(BalanceEvent debit, BalanceEvent refusedCredit) {
+        Balance before = balance(debit.accountId(), debit.currency());
+        boolean toFrozen = debit.type() == ChangeType.SETTLE;
+        Balance after = new Balance(toFrozen ? before.available() : before.available().add(debit.amount()),
+                toFrozen ? before.frozen().add(debit.amount()) : before.frozen(), before.version() + 1, streamTimeMs);
+        balances.put(new BalanceKey(debit.accountId(), debit.currency()), after);
+        return new BalanceEvent(debit.transactionId(), debit.accountId(), debit.currency(), debit.type(),
+                debit.amount(), refusedCredit.accountId(), Result.APPLIED, false, before.available(), before.frozen(),
+                after.available(), after.frozen(), after.version(), streamTimeMs, debit.userId(), debit.description(),
+                null, Leg.REFUND);
+    }
+
+    private BalanceEvent decideClient(ChangeCommand command, long timestampMs) {
+        Balance current = balance(command.accountId(), command.currency());
         TransactionKey transactionKey = new TransactionKey(command.accountId(), command.transactionId());
         BalanceEvent earlier = remembered.get(transactionKey);
         if (earlier != null && earlier.timestampMs() >= streamTimeMs - dedupRetentionMs) {
@@ -61,7 +118,7 @@ final class BalanceModel {
         BalanceEvent verdict = rules(command, current, timestampMs);
         if (verdict.result() == Result.APPLIED) {
             balances.put(new BalanceKey(command.accountId(), command.currency()), verdict.balanceAfter());
-            netInflow.merge(command.currency(), inflow(command.type(), verdict.amount()), BigDecimal::add);
+            netInflow.merge(command.currency(), inflow(command, verdict.amount()), BigDecimal::add);
         }
         remembered.put(transactionKey, verdict);
         return verdict;
@@ -73,7 +130,7 @@ final class BalanceModel {
         BigDecimal frozen = before.frozen();
         switch (command.type()) {
             case DEPOSIT -> available = available.add(amount);
-            case WITHDRAW -> available = available.subtract(amount);
+            case WITHDRAW, TRANSFER -> available = available.subtract(amount);
             case FREEZE -> {
                 available = available.subtract(amount);
                 frozen = frozen.add(amount);
@@ -98,10 +155,12 @@ final class BalanceModel {
         return event(command, Result.APPLIED, before, after, timestampMs);
     }
 
-    private static BigDecimal inflow(ChangeType type, BigDecimal amount) {
-        return switch (type) {
+    /** Money entering or leaving the system; a transfer or a settle to another account only moves it. */
+    private static BigDecimal inflow(ChangeCommand command, BigDecimal amount) {
+        return switch (command.type()) {
             case DEPOSIT -> amount;
-            case WITHDRAW, SETTLE -> amount.negate();
+            case WITHDRAW -> amount.negate();
+            case SETTLE -> command.toAccountId() == 0 ? amount.negate() : BigDecimal.ZERO;
             default -> BigDecimal.ZERO;
         };
     }
@@ -119,10 +178,11 @@ final class BalanceModel {
 
     private BalanceEvent event(ChangeCommand command, Result result, Balance before, Balance after, long timestampMs) {
         String detail = result == Result.INVALID_COMMAND ? "invalid" : null;
+        Leg leg = command.toAccountId() != 0 ? Leg.DEBIT : Leg.NONE;
         return new BalanceEvent(command.transactionId(), command.accountId(), command.currency(), command.type(),
                 normalized(command), command.toAccountId(), result, false, before.available(), before.frozen(),
                 after.available(), after.frozen(), after.version(), timestampMs, command.userId(),
-                command.description(), detail);
+                command.description(), detail, leg);
     }
 
     /** The model's balance; an untouched one is zero at the currency's scale with version 0. */

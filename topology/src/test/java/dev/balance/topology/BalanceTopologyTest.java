@@ -513,8 +513,8 @@ class BalanceTopologyTest {
                         "d".repeat(257), null)),
                 Arguments.of("metadata", new ChangeCommand("i1", ACCOUNT, null, "BTC", DEPOSIT, BigDecimal.ONE, 0,
                         null, "{\"k\":\"" + "m".repeat(4100) + "\"}")),
-                Arguments.of("TRANSFER", new ChangeCommand("i1", ACCOUNT, null, "BTC", TRANSFER, BigDecimal.ONE,
-                        OTHER_ACCOUNT, null, null)));
+                Arguments.of("to_account_id", new ChangeCommand("i1", ACCOUNT, null, "BTC", TRANSFER, BigDecimal.ONE,
+                        0, null, null)));
     }
 
     @ParameterizedTest(name = "{0}: {1}")

@@ -11,8 +11,8 @@ import java.util.Random;
 
 /**
  * A seeded stream of valid change commands: fresh commands of every rule, exact and re-written
- * duplicates of earlier ones (replays), earlier ids reused with another payload (conflicts) and a
- * few transfers (refused in this release). The same seed gives the same stream.
+ * duplicates of earlier ones (replays), earlier ids reused with another payload (conflicts) and
+ * two-account changes (TRANSFER, and SETTLE to another account). The same seed gives the same stream.
  */
 final class CommandGenerator {
 
@@ -25,7 +25,7 @@ final class CommandGenerator {
      * @param currencies       codes drawn uniformly
      * @param duplicateShare   share of steps that resend an earlier command (same id, same value)
      * @param conflictShare    share of steps that reuse an earlier id with another payload
-     * @param transferShare    share of TRANSFER commands
+     * @param transferShare    share of fresh two-account changes: TRANSFER, and SETTLE with a destination, half each
      * @param lateShare        share of steps whose timestamp lies a little behind stream time
      */
     record Mix(int accounts, List<String> currencies, double duplicateShare, double conflictShare,
@@ -85,9 +85,12 @@ final class CommandGenerator {
         String currency = mix.currencies().get(random.nextInt(mix.currencies().size()));
         String transactionId = "tx-" + index;
         if (random.nextDouble() < mix.transferShare()) {
-            long target = account % mix.accounts() + 1;
-            return new ChangeCommand(transactionId, account, null, currency, ChangeType.TRANSFER,
-                    amount(currency), target, null, null);
+            long target = 1 + random.nextInt(mix.accounts() - 1);
+            if (target >= account) {
+                target++;
+            }
+            ChangeType type = random.nextBoolean() ? ChangeType.TRANSFER : ChangeType.SETTLE;
+            return new ChangeCommand(transactionId, account, null, currency, type, amount(currency), target, null, null);
         }
         return ChangeCommand.of(transactionId, account, currency, freshType(), amount(currency));
     }

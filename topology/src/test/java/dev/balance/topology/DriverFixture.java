@@ -82,6 +82,23 @@ final class DriverFixture implements AutoCloseable {
         return onlyEvent(command.accountId());
     }
 
+    /**
+     * Sends one command keyed by its own account and returns every event it led to, in order: its
+     * verdict, then the legs the driver processed right after it (a credit, a refund).
+     */
+    List<BalanceEvent> sendAll(ChangeCommand command, long timestampMs) {
+        changes.pipeInput(command.accountId(), Codecs.encodeCommand(command), timestampMs);
+        assertThat(dlq.isEmpty()).as("no dead letter expected").isTrue();
+        List<BalanceEvent> all = new ArrayList<>();
+        for (var record : events.readRecordsToList()) {
+            BalanceEvent event = Codecs.decodeEvent(record.value());
+            assertThat(record.key()).as("event key is the account id").isEqualTo(event.accountId());
+            all.add(event);
+        }
+        assertThat(all).as("at least the command's own event").isNotEmpty();
+        return all;
+    }
+
     /** The single event the last input produced; fails when there is none, several, or a dead letter. */
     BalanceEvent onlyEvent(long expectedKey) {
         assertThat(dlq.isEmpty()).as("no dead letter expected").isTrue();

@@ -24,6 +24,7 @@ final class EventAssertions {
         assertThat(actual.type()).as(where + ": type").isEqualTo(expected.type());
         assertThat(actual.amount()).as(where + ": amount").isEqualByComparingTo(expected.amount());
         assertThat(actual.toAccountId()).as(where + ": to account").isEqualTo(expected.toAccountId());
+        assertThat(actual.leg()).as(where + ": leg").isEqualTo(expected.leg());
         assertThat(actual.result()).as(where + ": result").isEqualTo(expected.result());
         assertThat(actual.replay()).as(where + ": replay").isEqualTo(expected.replay());
         assertThat(actual.availableBefore()).as(where + ": available before").isEqualTo(expected.availableBefore());

@@ -91,7 +91,7 @@ class ExactlyOnceCrashIT {
     private static final int COMMANDS = 50_000;
     private static final int PARTITIONS = 6;
     private static final CommandGenerator.Mix MIX = new CommandGenerator.Mix(300, List.of("BTC", "ETH", "USDT"),
-            0.10, 0.03, 0.01, 0.0);
+            0.10, 0.03, 0.0, 0.0);
     private static final long FIRST_CRASH_AT_VERDICT = 12_000;
     private static final long SECOND_CRASH_AT_VERDICT = 30_000;
     private static final int STREAM_THREADS = 2;

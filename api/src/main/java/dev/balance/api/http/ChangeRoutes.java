@@ -194,13 +194,9 @@ public final class ChangeRoutes {
         }
     }
 
-    /** Parses and validates one change; TRANSFER is refused here, before it costs a round trip to Kafka. */
+    /** Parses and validates one change, before it costs a round trip to Kafka. */
     private ChangeRequests.Parsed parse(JsonNode item) {
-        ChangeRequests.Parsed parsed = ChangeRequests.parse(item, currencies);
-        if (parsed.valid() && parsed.command().type() == ChangeType.TRANSFER) {
-            return new ChangeRequests.Parsed(null, Map.of("type", "TRANSFER is not enabled in this release"));
-        }
-        return parsed;
+        return ChangeRequests.parse(item, currencies);
     }
 
     private Responses.Rendered render(ChangeCommand command, Optional<BalanceEvent> verdict) {

@@ -12,6 +12,7 @@ import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.Currencies;
 import dev.balance.topology.model.Validation;
 import io.javalin.http.Context;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -90,13 +91,21 @@ public final class QueryRoutes {
             return;
         }
         BalanceEvent event = stores.transaction(read.partition(), accountId, transactionId, read.stale());
-        if (event == null) {
+        List<BalanceEvent> legs = stores.legs(read.partition(), accountId, transactionId, read.stale());
+        if (event == null && legs.isEmpty()) {
             throw new ApiException(404, "NOT_FOUND", "no transaction " + transactionId + " on account " + accountId
                     + " (unknown, not decided yet, or past retention)");
         }
         ObjectNode body = mapper.createObjectNode();
         body.put("success", true);
-        body.set("transaction", responses.transaction(event));
+        // The account's own change under this id if there is one, else the first leg it received.
+        body.set("transaction", responses.transaction(event != null ? event : legs.get(0)));
+        if (!legs.isEmpty()) {
+            ArrayNode list = body.putArray("legs");
+            for (BalanceEvent leg : legs) {
+                list.add(responses.transaction(leg));
+            }
+        }
         read.annotate(body, stores);
         HttpApi.send(ctx, 200, body);
     }

@@ -107,9 +107,7 @@ public final class Responses {
         node.put("currency_code", event.currency());
         node.put("type", event.type().name());
         node.put("amount", event.amount().toPlainString());
-        if (event.toAccountId() != 0) {
-            node.put("to_account_id", event.toAccountId());
-        }
+        putCounterparty(node, event);
         node.put("status", event.result().status().name());
         node.put("result", event.result().name());
         node.put("decided_at", Instant.ofEpochMilli(event.timestampMs()).toString());
@@ -120,6 +118,34 @@ public final class Responses {
     private static void putTransaction(ObjectNode body, BalanceEvent event) {
         body.put("transaction_id", event.transactionId());
         body.put("replay", event.replay());
+        putCounterparty(body, event);
+    }
+
+    /**
+     * Names the other account of a two-account change and which leg this is: the destination of a
+     * debit, the source of a credit, the destination that refused the credit of a refund.
+     */
+    private static void putCounterparty(ObjectNode node, BalanceEvent event) {
+        switch (event.leg()) {
+            case NONE -> {
+                if (event.toAccountId() != 0) {
+                    node.put("to_account_id", event.toAccountId());
+                }
+            }
+            case DEBIT -> {
+                node.put("leg", "DEBIT");
+                node.put("to_account_id", event.toAccountId());
+            }
+            case CREDIT -> {
+                node.put("leg", "CREDIT");
+                node.put("from_account_id", event.toAccountId());
+            }
+            case REFUND -> {
+                node.put("leg", "REFUND");
+                node.put("refused_by_account_id", event.toAccountId());
+            }
+            default -> throw new IllegalStateException("no rendering for leg " + event.leg());
+        }
     }
 
     private static String rejectionMessage(BalanceEvent event) {

@@ -63,6 +63,26 @@ public final class LocalStores {
         return stored == null ? null : Codecs.decodeEvent(stored);
     }
 
+    /**
+     * The remembered legs of two-account changes under this transaction id on this account: the
+     * credits it received (from any source) and the refunds it got back, in key order.
+     */
+    public List<BalanceEvent> legs(int partition, long accountId, String transactionId, boolean stale) {
+        return read(partition, () -> {
+            List<BalanceEvent> result = new ArrayList<>();
+            ReadOnlyKeyValueStore<Bytes, byte[]> store = store(Stores.ACCOUNTS, partition, stale);
+            for (Bytes prefix : List.of(StoreKeys.creditLegsOf(accountId, transactionId),
+                    StoreKeys.refundLegsOf(accountId, transactionId))) {
+                try (KeyValueIterator<Bytes, byte[]> entries = store.prefixScan(prefix, Serdes.Bytes().serializer())) {
+                    while (entries.hasNext()) {
+                        result.add(Codecs.decodeEvent(entries.next().value));
+                    }
+                }
+            }
+            return result;
+        });
+    }
+
     /** How many changelog records this node's copy of the partition is behind, or -1 when unknown. */
     public long lag(int partition) {
         try {

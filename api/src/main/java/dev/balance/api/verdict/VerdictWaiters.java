@@ -82,6 +82,11 @@ public final class VerdictWaiters implements VerdictListener {
 
     @Override
     public void onVerdict(BalanceEvent event) {
+        if (event.leg().internal()) {
+            // A credit or refund leg is nobody's verdict: its transaction id is the source's, and a
+            // client waiting for its own change with that id on this account must not get it.
+            return;
+        }
         Waiter[][] matched = {NONE};
         waiting.computeIfPresent(new Key(event.accountId(), event.transactionId()), (key, waiters) -> {
             Waiter[] kept = waiters;

@@ -4,6 +4,7 @@ import dev.balance.topology.model.Balance;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeCommand;
 import dev.balance.topology.model.ChangeType;
+import dev.balance.topology.model.Leg;
 import dev.balance.topology.model.Result;
 
 /**
@@ -14,7 +15,11 @@ import dev.balance.topology.model.Result;
 public final class Codecs {
 
     public static final int COMMAND_FORMAT_V1 = 1;
+    /** V1 and the leg (one byte) and debit version (varlong) of two-account changes. */
+    public static final int COMMAND_FORMAT_V2 = 2;
     public static final int EVENT_FORMAT_V1 = 1;
+    /** V1 and the leg (one byte). */
+    public static final int EVENT_FORMAT_V2 = 2;
     public static final int BALANCE_FORMAT_V1 = 1;
 
     private Codecs() {
@@ -22,7 +27,7 @@ public final class Codecs {
 
     public static byte[] encodeCommand(ChangeCommand command) {
         WireWriter out = new WireWriter(64);
-        out.writeByte(COMMAND_FORMAT_V1);
+        out.writeByte(COMMAND_FORMAT_V2);
         out.writeString(command.transactionId());
         out.writeFixedLong(command.accountId());
         out.writeNullableString(command.userId());
@@ -32,13 +37,15 @@ public final class Codecs {
         out.writeFixedLong(command.toAccountId());
         out.writeNullableString(command.description());
         out.writeNullableString(command.metadata());
+        out.writeByte(command.leg().code());
+        out.writeVarLong(command.debitVersion());
         return out.toByteArray();
     }
 
     public static ChangeCommand decodeCommand(byte[] bytes) {
         WireReader in = new WireReader(bytes);
         int format = in.readByte();
-        if (format != COMMAND_FORMAT_V1) {
+        if (format != COMMAND_FORMAT_V1 && format != COMMAND_FORMAT_V2) {
             throw new MalformedRecordException("unknown command format " + format);
         }
         String transactionId = in.readString();
@@ -50,14 +57,20 @@ public final class Codecs {
         long toAccountId = in.readFixedLong();
         String description = in.readNullableString();
         String metadata = in.readNullableString();
+        Leg leg = Leg.NONE;
+        long debitVersion = 0L;
+        if (format == COMMAND_FORMAT_V2) {
+            leg = leg(in.readByte());
+            debitVersion = in.readVarLong();
+        }
         in.expectEnd();
         return new ChangeCommand(transactionId, accountId, userId, currency, type, amount, toAccountId,
-                description, metadata);
+                description, metadata, leg, debitVersion);
     }
 
     public static byte[] encodeEvent(BalanceEvent event) {
         WireWriter out = new WireWriter(96);
-        out.writeByte(EVENT_FORMAT_V1);
+        out.writeByte(EVENT_FORMAT_V2);
         out.writeString(event.transactionId());
         out.writeFixedLong(event.accountId());
         out.writeString(event.currency());
@@ -75,13 +88,14 @@ public final class Codecs {
         out.writeNullableString(event.userId());
         out.writeNullableString(event.description());
         out.writeNullableString(event.detail());
+        out.writeByte(event.leg().code());
         return out.toByteArray();
     }
 
     public static BalanceEvent decodeEvent(byte[] bytes) {
         WireReader in = new WireReader(bytes);
         int format = in.readByte();
-        if (format != EVENT_FORMAT_V1) {
+        if (format != EVENT_FORMAT_V1 && format != EVENT_FORMAT_V2) {
             throw new MalformedRecordException("unknown event format " + format);
         }
         String transactionId = in.readString();
@@ -105,10 +119,11 @@ public final class Codecs {
         String userId = in.readNullableString();
         String description = in.readNullableString();
         String detail = in.readNullableString();
+        Leg leg = format == EVENT_FORMAT_V2 ? leg(in.readByte()) : Leg.NONE;
         in.expectEnd();
         return new BalanceEvent(transactionId, accountId, currency, type, amount, toAccountId, result, replay,
                 availableBefore, frozenBefore, availableAfter, frozenAfter, version, timestampMs, userId,
-                description, detail);
+                description, detail, leg);
     }
 
     public static byte[] encodeBalance(Balance balance) {
@@ -137,6 +152,14 @@ public final class Codecs {
                     + " frozen=" + frozen + " version=" + version);
         }
         return new Balance(available, frozen, version, updatedAtMs);
+    }
+
+    private static Leg leg(int code) {
+        Leg leg = Leg.ofCode(code);
+        if (leg == null) {
+            throw new MalformedRecordException("unknown leg " + code);
+        }
+        return leg;
     }
 
     private static ChangeType changeType(int code) {

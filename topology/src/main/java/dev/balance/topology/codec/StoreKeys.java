@@ -14,6 +14,8 @@ public final class StoreKeys {
 
     private static final byte BALANCE = 'b';
     private static final byte TRANSACTION = 't';
+    private static final String CREDIT_LEG = "~c/";
+    private static final String REFUND_LEG = "~r/";
     /** Kind byte + account id. */
     private static final int HEADER = 9;
 
@@ -34,6 +36,34 @@ public final class StoreKeys {
 
     public static Bytes transactionKey(long accountId, String transactionId) {
         return key(TRANSACTION, accountId, transactionId);
+    }
+
+    /**
+     * The remembered verdict of a CREDIT leg on its destination. It lives among the destination's
+     * transaction keys, under an id no client can send ('~' is not allowed in a transaction id), so
+     * a client's own change with the same transaction id never collides with it. The source
+     * account, currency and the debit's version make it unique per applied debit, also for two
+     * sources that use the same id, and for an id reused after the dedup retention.
+     */
+    public static Bytes creditLegKey(long destinationId, String transactionId, long sourceId, String currency,
+                                     long debitVersion) {
+        return transactionKey(destinationId, CREDIT_LEG + transactionId + '/' + sourceId + '/' + currency + '/'
+                + debitVersion);
+    }
+
+    /** The prefix of every credit leg's key on this destination for this transaction id. */
+    public static Bytes creditLegsOf(long destinationId, String transactionId) {
+        return transactionKey(destinationId, CREDIT_LEG + transactionId + '/');
+    }
+
+    /** The remembered verdict of a REFUND leg on the source, namespaced as {@link #creditLegKey}. */
+    public static Bytes refundLegKey(long sourceId, String transactionId, String currency, long debitVersion) {
+        return transactionKey(sourceId, REFUND_LEG + transactionId + '/' + currency + '/' + debitVersion);
+    }
+
+    /** The prefix of every refund leg's key on this source for this transaction id. */
+    public static Bytes refundLegsOf(long sourceId, String transactionId) {
+        return transactionKey(sourceId, REFUND_LEG + transactionId + '/');
     }
 
     /** The lowest possible transaction key, as the inclusive start of a range over all of them. */

@@ -14,6 +14,10 @@ import java.util.Objects;
  * @param timestampMs     record timestamp of the command that was decided (for a replay: of the
  *                        original command)
  * @param detail          a short explanation for INVALID_COMMAND, otherwise null
+ * @param leg             NONE for a one-account change; DEBIT for the client's verdict on a
+ *                        two-account change (whatever its result); CREDIT or REFUND for the legs
+ *                        that move the money on. {@code toAccountId} is then the counterparty:
+ *                        the destination of a DEBIT or REFUND, the source of a CREDIT
  */
 public record BalanceEvent(
         String transactionId,
@@ -32,7 +36,8 @@ public record BalanceEvent(
         long timestampMs,
         String userId,
         String description,
-        String detail) {
+        String detail,
+        Leg leg) {
 
     public BalanceEvent {
         Objects.requireNonNull(transactionId, "transactionId");
@@ -44,6 +49,16 @@ public record BalanceEvent(
         Objects.requireNonNull(frozenBefore, "frozenBefore");
         Objects.requireNonNull(availableAfter, "availableAfter");
         Objects.requireNonNull(frozenAfter, "frozenAfter");
+        Objects.requireNonNull(leg, "leg");
+    }
+
+    /** An event of a one-account change (leg NONE). */
+    public BalanceEvent(String transactionId, long accountId, String currency, ChangeType type, BigDecimal amount,
+                        long toAccountId, Result result, boolean replay, BigDecimal availableBefore,
+                        BigDecimal frozenBefore, BigDecimal availableAfter, BigDecimal frozenAfter, long version,
+                        long timestampMs, String userId, String description, String detail) {
+        this(transactionId, accountId, currency, type, amount, toAccountId, result, replay, availableBefore,
+                frozenBefore, availableAfter, frozenAfter, version, timestampMs, userId, description, detail, Leg.NONE);
     }
 
     /** True for the first, state-moving verdict of an applied change: what the sinks write. */
@@ -54,7 +69,7 @@ public record BalanceEvent(
     public BalanceEvent asReplay() {
         return new BalanceEvent(transactionId, accountId, currency, type, amount, toAccountId, result, true,
                 availableBefore, frozenBefore, availableAfter, frozenAfter, version, timestampMs, userId,
-                description, detail);
+                description, detail, leg);
     }
 
     public Balance balanceAfter() {

@@ -36,14 +36,16 @@ public final class Validation {
                 errors.put("amount", e.getMessage());
             }
         }
-        if (command.type() == ChangeType.TRANSFER) {
-            if (command.toAccountId() <= 0) {
-                errors.put("to_account_id", "is required for TRANSFER and must be a positive 64-bit integer");
+        if (command.type() == ChangeType.TRANSFER && command.toAccountId() == 0) {
+            errors.put("to_account_id", "is required for TRANSFER");
+        } else if (command.type() == ChangeType.TRANSFER || command.type() == ChangeType.SETTLE) {
+            if (command.toAccountId() < 0) {
+                errors.put("to_account_id", "must be a positive 64-bit integer");
             } else if (command.toAccountId() == command.accountId()) {
                 errors.put("to_account_id", "must differ from account_id");
             }
         } else if (command.toAccountId() != 0) {
-            errors.put("to_account_id", "is only allowed for TRANSFER");
+            errors.put("to_account_id", "is only allowed for TRANSFER and SETTLE");
         }
         if (command.description() != null && command.description().length() > DESCRIPTION_LENGTH_MAX) {
             errors.put("description", "must be at most " + DESCRIPTION_LENGTH_MAX + " characters");
