@@ -21,20 +21,30 @@ CREATE TABLE IF NOT EXISTS balances (
     PRIMARY KEY (account_id, currency_code)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
--- One row per applied change, written once per (account_id, transaction_id). The primary key
--- also serves "the history of one account"; no secondary index, because every index costs the
--- sink about a third of its insert rate (measured) and reporting can add its own.
+-- One row per applied change: every applied change moves exactly one balance to its next
+-- version, so (account_id, currency_code, version) names it exactly once. A redelivered event
+-- writes the same key again and changes nothing; a transaction_id reused after the dedup
+-- retention, and both legs of a transfer (each under its own account), get rows of their own.
+-- leg is NONE for a one-account change, DEBIT / CREDIT / REFUND for the legs of a TRANSFER or a
+-- SETTLE to another account, linked by transaction_id and counterparty_account_id (the
+-- destination of a debit or refund, the source of a credit). The primary key also serves "the
+-- history of one account"; no secondary index, because every index costs the sink about a third
+-- of its insert rate (measured) and reporting can add its own (e.g. on account_id, transaction_id).
+-- Tables of earlier releases (key account_id, transaction_id; no leg columns) are migrated by
+-- the sink at start (SchemaScript), since MySQL 8 has no ADD COLUMN IF NOT EXISTS.
 CREATE TABLE IF NOT EXISTS balance_journal (
-    account_id      BIGINT         NOT NULL,
-    transaction_id  VARCHAR(64)    NOT NULL,
-    currency_code   VARCHAR(16)    NOT NULL,
-    type            VARCHAR(16)    NOT NULL,
-    amount          DECIMAL(38,18) NOT NULL,
-    available_after DECIMAL(38,18) NOT NULL,
-    frozen_after    DECIMAL(38,18) NOT NULL,
-    version         BIGINT         NOT NULL,
-    user_id         VARCHAR(64)    NULL,
-    description     VARCHAR(256)   NULL,
-    created_at      DATETIME(3)    NOT NULL,
-    PRIMARY KEY (account_id, transaction_id)
+    account_id              BIGINT         NOT NULL,
+    transaction_id          VARCHAR(64)    NOT NULL,
+    currency_code           VARCHAR(16)    NOT NULL,
+    type                    VARCHAR(16)    NOT NULL,
+    amount                  DECIMAL(38,18) NOT NULL,
+    available_after         DECIMAL(38,18) NOT NULL,
+    frozen_after            DECIMAL(38,18) NOT NULL,
+    version                 BIGINT         NOT NULL,
+    user_id                 VARCHAR(64)    NULL,
+    description             VARCHAR(256)   NULL,
+    created_at              DATETIME(3)    NOT NULL,
+    leg                     VARCHAR(8)     NOT NULL DEFAULT 'NONE',
+    counterparty_account_id BIGINT         NULL,
+    PRIMARY KEY (account_id, currency_code, version)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

@@ -23,8 +23,9 @@ import javax.sql.DataSource;
  * <p>Both statements are idempotent, so a redelivered batch, a batch re-read after a partition
  * moved, or a batch retried after a lost connection leaves the tables as one delivery would:
  * <ul>
- *   <li>a journal row is inserted once per (account_id, transaction_id); a second insert of the
- *       same key changes nothing. This uses a no-op ON DUPLICATE KEY UPDATE rather than INSERT
+ *   <li>a journal row is inserted once per (account_id, currency_code, version), the one applied
+ *       change that moved that balance to that version; a second insert of the same key changes
+ *       nothing. This uses a no-op ON DUPLICATE KEY UPDATE rather than INSERT
  *       IGNORE, because IGNORE would also turn data errors (a value too long for its column)
  *       into silently truncated rows, and such an event must go to the dead-letter topic.</li>
  *   <li>a balance row is replaced only by a higher version. Every assignment compares against
@@ -39,8 +40,8 @@ import javax.sql.DataSource;
 final class JournalWriter {
 
     static final String INSERT_JOURNAL = "INSERT INTO balance_journal (account_id, transaction_id, currency_code,"
-            + " type, amount, available_after, frozen_after, version, user_id, description, created_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + " type, amount, available_after, frozen_after, version, user_id, description, created_at, leg,"
+            + " counterparty_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             + " ON DUPLICATE KEY UPDATE account_id = account_id";
 
     static final String UPSERT_BALANCE = "INSERT INTO balances (account_id, currency_code, available, frozen,"
@@ -52,7 +53,8 @@ final class JournalWriter {
             + " version = GREATEST(version, VALUES(version))";
 
     private static final Comparator<BalanceEvent> BY_JOURNAL_KEY = Comparator
-            .comparingLong(BalanceEvent::accountId).thenComparing(BalanceEvent::transactionId);
+            .comparingLong(BalanceEvent::accountId).thenComparing(BalanceEvent::currency)
+            .thenComparingLong(BalanceEvent::version);
 
     private static final DateTimeFormatter DATETIME_MS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
@@ -132,6 +134,12 @@ final class JournalWriter {
                 insert.setString(9, event.userId());
                 insert.setString(10, event.description());
                 insert.setString(11, utcText(event.timestampMs()));
+                insert.setString(12, event.leg().name());
+                if (event.toAccountId() == 0) {
+                    insert.setNull(13, java.sql.Types.BIGINT);
+                } else {
+                    insert.setLong(13, event.toAccountId());
+                }
                 insert.addBatch();
             }
             insert.executeBatch();

@@ -18,6 +18,13 @@ import java.util.regex.Pattern;
  * file stays the only copy of the DDL. The script names the database {@code balance_system}; the
  * sink runs it for the database of its configuration by renaming it in the statements that name
  * a database (CREATE DATABASE and USE). Every statement is idempotent.
+ *
+ * <p>Then it migrates a journal made by an earlier release, which CREATE TABLE IF NOT EXISTS
+ * leaves as it was: it adds the leg columns and moves the primary key from (account_id,
+ * transaction_id) to (account_id, currency_code, version). Each step first reads the table's shape
+ * from information_schema, so a second run, or a second sink starting at the same time, does
+ * nothing (a step that lost that race fails, and the shape is read again to confirm it is done).
+ * Existing rows keep their values; their leg reads NONE.
  */
 final class SchemaScript {
 
@@ -55,7 +62,63 @@ final class SchemaScript {
             for (String sql : statementsFor(config.databaseName())) {
                 statement.execute(sql);
             }
+            migrateJournal(connection, config.databaseName());
         }
+    }
+
+    static final List<String> JOURNAL_KEY = List.of("account_id", "currency_code", "version");
+
+    private static void migrateJournal(Connection connection, String database) throws SQLException {
+        String table = "`" + database + "`.balance_journal";
+        if (!journalColumns(connection, database).contains("leg")) {
+            alterUnlessDone(connection, "ALTER TABLE " + table
+                            + " ADD COLUMN leg VARCHAR(8) NOT NULL DEFAULT 'NONE',"
+                            + " ADD COLUMN counterparty_account_id BIGINT NULL",
+                    () -> journalColumns(connection, database).contains("leg"));
+        }
+        if (!journalKey(connection, database).equals(JOURNAL_KEY)) {
+            alterUnlessDone(connection, "ALTER TABLE " + table
+                            + " DROP PRIMARY KEY, ADD PRIMARY KEY (account_id, currency_code, version)",
+                    () -> journalKey(connection, database).equals(JOURNAL_KEY));
+        }
+    }
+
+    private interface Check {
+        boolean done() throws SQLException;
+    }
+
+    private static void alterUnlessDone(Connection connection, String sql, Check done) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            if (!done.done()) {
+                throw e;
+            }
+        }
+    }
+
+    static List<String> journalColumns(Connection connection, String database) throws SQLException {
+        return strings(connection, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?"
+                + " AND TABLE_NAME = 'balance_journal' ORDER BY ORDINAL_POSITION", database);
+    }
+
+    static List<String> journalKey(Connection connection, String database) throws SQLException {
+        return strings(connection, "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ?"
+                + " AND TABLE_NAME = 'balance_journal' AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+                database);
+    }
+
+    private static List<String> strings(Connection connection, String sql, String parameter) throws SQLException {
+        List<String> values = new ArrayList<>();
+        try (java.sql.PreparedStatement query = connection.prepareStatement(sql)) {
+            query.setString(1, parameter);
+            try (java.sql.ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    values.add(rows.getString(1).toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+        }
+        return values;
     }
 
     static List<String> split(String script) {

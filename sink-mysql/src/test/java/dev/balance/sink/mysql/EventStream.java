@@ -159,12 +159,13 @@ final class EventStream {
     List<String> expectedJournal() {
         Map<String, String> rows = new TreeMap<>();
         for (BalanceEvent event : applied) {
-            String key = String.format("%020d#%s", event.accountId(), event.transactionId());
+            String key = String.format("%020d#%s#%020d", event.accountId(), event.currency(), event.version());
             rows.putIfAbsent(key, event.accountId() + "|" + event.transactionId() + "|" + event.currency() + "|"
                     + event.type().name() + "|" + TestDatabase.text(event.amount()) + "|"
                     + TestDatabase.text(event.availableAfter()) + "|" + TestDatabase.text(event.frozenAfter()) + "|"
                     + event.version() + "|" + event.userId() + "|" + event.description() + "|"
-                    + JournalWriter.utc(event.timestampMs()));
+                    + JournalWriter.utc(event.timestampMs()) + "|" + event.leg().name() + "|"
+                    + (event.toAccountId() == 0 ? null : event.toAccountId()));
         }
         return new ArrayList<>(rows.values());
     }

@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.balance.sink.mysql.JournalWriter.Rejection;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeType;
+import dev.balance.topology.model.Leg;
 import dev.balance.topology.model.Result;
 import java.math.BigDecimal;
 import java.sql.SQLException;
@@ -126,6 +127,52 @@ class JournalWriterIT {
         assertThat(rejections).allMatch(rejection -> rejection.error().getSQLState().startsWith("22"));
         assertThat(database.journal()).containsExactlyElementsOf(stream.expectedJournal()).hasSize(37);
         assertThat(database.balances()).containsExactlyElementsOf(stream.expectedBalances());
+    }
+
+    @Test
+    void shouldKeepBothLegsOfATransferUnderTheirOwnAccountsBesideTheDestinationsOwnChangeWithTheSameId()
+            throws SQLException {
+        // Given Bob's own deposit "t1", and Alice's transfer "t1" to Bob: her debit and his credit
+        BalanceEvent bobsOwn = deposit(43, "BTC", "t1", 1);
+        BalanceEvent debit = leg(42, "t1", Leg.DEBIT, 43, "6", 2);
+        BalanceEvent credit = leg(43, "t1", Leg.CREDIT, 42, "5.5", 2);
+        EventStream stream = EventStream.empty();
+        List.of(bobsOwn, debit, credit).forEach(stream::add);
+
+        // When they are written, twice
+        writer.write(List.of(bobsOwn, debit, credit));
+        writer.write(List.of(credit, debit));
+
+        // Then the journal holds each once, the legs marked and linked by their counterparty
+        assertThat(database.journal()).containsExactlyElementsOf(stream.expectedJournal()).hasSize(3);
+        assertThat(database.journal()).anySatisfy(row -> assertThat(row).startsWith("42|t1|").endsWith("|DEBIT|43"))
+                .anySatisfy(row -> assertThat(row).startsWith("43|t1|").endsWith("|CREDIT|42"))
+                .anySatisfy(row -> assertThat(row).startsWith("43|t1|").endsWith("|NONE|null"));
+    }
+
+    @Test
+    void shouldKeepATransactionIdAppliedAgainAfterTheDedupRetentionAsASecondRow() throws SQLException {
+        // Given "t1" applied at version 1 and, its id forgotten after the retention, applied again at version 4
+        BalanceEvent first = deposit(7, "USDT", "t1", 1);
+        BalanceEvent again = deposit(7, "USDT", "t1", 4);
+
+        // When both are written, the second twice
+        writer.write(List.of(first));
+        writer.write(List.of(again));
+        writer.write(List.of(again));
+
+        // Then the ledger holds both applications
+        assertThat(database.journal()).hasSize(2).allSatisfy(row -> assertThat(row).startsWith("7|t1|USDT|"));
+    }
+
+    private static BalanceEvent leg(long account, String transactionId, Leg leg, long counterparty, String after,
+                                    long version) {
+        BigDecimal amount = new BigDecimal("4");
+        BigDecimal availableAfter = new BigDecimal(after);
+        BigDecimal before = leg == Leg.DEBIT ? availableAfter.add(amount) : availableAfter.subtract(amount);
+        return new BalanceEvent(transactionId, account, "BTC", ChangeType.TRANSFER, amount, counterparty,
+                Result.APPLIED, false, before, BigDecimal.ZERO, availableAfter, BigDecimal.ZERO, version,
+                1_700_000_000_000L + version, null, null, null, leg);
     }
 
     private static BalanceEvent breaking(BalanceEvent event, String reason) {

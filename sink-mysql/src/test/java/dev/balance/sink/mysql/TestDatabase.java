@@ -52,11 +52,11 @@ final class TestDatabase implements AutoCloseable {
                 + " ORDER BY account_id, currency_code", 6);
     }
 
-    /** Every journal row as text, in key order, every column. */
+    /** Every journal row as text, in key order (account, currency, version), every column. */
     List<String> journal() {
         return query("SELECT account_id, transaction_id, currency_code, type, amount, available_after, frozen_after,"
-                + " version, user_id, description, created_at FROM balance_journal"
-                + " ORDER BY account_id, transaction_id", 11);
+                + " version, user_id, description, created_at, leg, counterparty_account_id FROM balance_journal"
+                + " ORDER BY account_id, currency_code, version", 13);
     }
 
     long count(String table) {

@@ -8,6 +8,7 @@ import dev.balance.topology.model.Balance;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.ChangeCommand;
 import dev.balance.topology.model.ChangeType;
+import dev.balance.topology.model.Leg;
 import dev.balance.topology.model.Result;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -47,6 +48,45 @@ class CodecsTest {
         ChangeCommand command = fullCommand();
 
         assertThat(Codecs.decodeCommand(Codecs.encodeCommand(command))).isEqualTo(command);
+    }
+
+    @Test
+    void shouldRoundTripTheLegsOfTwoAccountChanges() {
+        ChangeCommand credit = new ChangeCommand("t1", 43L, null, "BTC", ChangeType.TRANSFER, new BigDecimal("4.00000000"),
+                42L, "rent", null, Leg.CREDIT, 300_000_000_000L);
+        BalanceEvent refund = new BalanceEvent("t1", 42L, "BTC", ChangeType.SETTLE, BigDecimal.ONE, 43L, Result.APPLIED,
+                false, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ZERO, BigDecimal.ONE, 3L, 5L, null, null, null,
+                Leg.REFUND);
+
+        assertThat(Codecs.decodeCommand(Codecs.encodeCommand(credit))).isEqualTo(credit);
+        assertThat(Codecs.decodeEvent(Codecs.encodeEvent(refund))).isEqualTo(refund);
+    }
+
+    /** Commands still in the topic and verdicts in the stores from before the legs existed stay readable. */
+    @Test
+    void shouldReadFormatOneCommandsAndEventsAsOneAccountChanges() {
+        ChangeCommand command = ChangeCommand.of("t", 1L, "BTC", ChangeType.DEPOSIT, new BigDecimal("1.5"));
+        byte[] v2 = Codecs.encodeCommand(command);
+        byte[] v1 = Arrays.copyOf(v2, v2.length - 2);
+        v1[0] = (byte) Codecs.COMMAND_FORMAT_V1;
+        BalanceEvent event = fullEvent();
+        byte[] eventV2 = Codecs.encodeEvent(event);
+        byte[] eventV1 = Arrays.copyOf(eventV2, eventV2.length - 1);
+        eventV1[0] = (byte) Codecs.EVENT_FORMAT_V1;
+
+        assertThat(v2[0]).isEqualTo((byte) Codecs.COMMAND_FORMAT_V2);
+        assertThat(Codecs.decodeCommand(v1)).isEqualTo(command);
+        assertThat(Codecs.decodeEvent(eventV1)).isEqualTo(event);
+        assertThat(Codecs.decodeEvent(eventV1).leg()).isEqualTo(Leg.NONE);
+    }
+
+    @Test
+    void shouldRefuseAnUnknownLegAsMalformed() {
+        byte[] bytes = Codecs.encodeEvent(fullEvent());
+        bytes[bytes.length - 1] = 9;
+
+        assertThatThrownBy(() -> Codecs.decodeEvent(bytes)).isInstanceOf(MalformedRecordException.class)
+                .hasMessageContaining("leg");
     }
 
     @Test
