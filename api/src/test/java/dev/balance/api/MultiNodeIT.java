@@ -94,6 +94,43 @@ class MultiNodeIT {
     }
 
     @Test
+    void shouldApplyATransferPostedToANodeThatOwnsNeitherAccount() {
+        // Given two nodes, and a source and a destination both owned by B (and a second destination owned by A)
+        String cluster = NodeFixture.newCluster();
+        int portA = NodeFixture.freePort();
+        int portB = NodeFixture.freePort();
+        BalanceNode a = start(NodeFixture.env(broker, cluster, portA, Map.of()));
+        start(NodeFixture.env(broker, cluster, portB, Map.of()));
+        awaitBothOwnPartitions(a, portA, portB);
+        long source = accountOwnedBy(a, portB);
+        long destination = accountOwnedBy(a, portB, source + 1);
+        long destinationOnA = accountOwnedBy(a, portA);
+        assertThat(post(portA, "/api/v1/balance/change", change("fund", source, "USDT", "DEPOSIT", "10")).status())
+                .isEqualTo(200);
+
+        // When A is asked to move money between B's accounts, and from B's account to its own
+        Answer transfer = post(portA, "/api/v1/balance/change",
+                TransferIT.transfer("x1", source, destination, "TRANSFER", "3"));
+        Answer toA = post(portA, "/api/v1/balance/change",
+                TransferIT.transfer("x2", source, destinationOnA, "TRANSFER", "2"));
+
+        // Then B decided the debits, A relayed them, and each destination is credited once, readable from either node
+        assertThat(transfer.status()).as(transfer.body().toString()).isEqualTo(200);
+        assertThat(transfer.body().get("to_account_id").asLong()).isEqualTo(destination);
+        assertThat(toA.status()).as(toA.body().toString()).isEqualTo(200);
+        assertThat(toA.body().at("/balance/available").asText()).isEqualTo("5.000000");
+        await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
+            assertThat(get(portA, "/api/v1/balance/" + destination + "/USDT").body().at("/balance/available").asText())
+                    .isEqualTo("3.000000");
+            assertThat(get(portB, "/api/v1/balance/" + destinationOnA + "/USDT").body().at("/balance/available")
+                    .asText()).isEqualTo("2.000000");
+        });
+        Answer credit = get(portA, "/api/v1/transactions/" + destinationOnA + "/x2");
+        assertThat(credit.body().at("/transaction/leg").asText()).isEqualTo("CREDIT");
+        assertThat(credit.body().at("/transaction/from_account_id").asLong()).isEqualTo(source);
+    }
+
+    @Test
     void shouldKeepBalancesAcrossARestartOfTheNode() {
         // Given a node with some balances
         String cluster = NodeFixture.newCluster();
@@ -145,7 +182,11 @@ class MultiNodeIT {
     }
 
     private static long accountOwnedBy(BalanceNode node, int port) {
-        for (long account = 1; account < 10_000; account++) {
+        return accountOwnedBy(node, port, 1);
+    }
+
+    private static long accountOwnedBy(BalanceNode node, int port, long from) {
+        for (long account = from; account < from + 10_000; account++) {
             if (ownerPort(node, account) == port) {
                 return account;
             }
