@@ -19,6 +19,12 @@ import java.util.SplittableRandom;
  *
  * <p>Even accounts hold BTC (8 decimals), odd accounts USDT (6 decimals); amounts are kept in
  * minor units, exact.
+ *
+ * <p>With a transfer share, that share of the fresh commands are TRANSFERs from a client account
+ * to one of {@link #RECEIVERS} receiving accounts (ids above the client accounts: an exchange's
+ * fee and settlement accounts). Receivers are only ever credited, so every verdict stays
+ * predictable although credits reach their partition at a time that depends on the run: each
+ * applied transfer adds one APPLIED credit event.
  */
 final class CommandMix {
 
@@ -29,9 +35,11 @@ final class CommandMix {
     static final int RECENT_COMMANDS_MAX = 4096;
     static final long DEPOSIT_MINOR_UNITS_MAX = 100_000_000L;
     private static final int WITHDRAW_BEYOND_BALANCE_PERCENT = 15;
+    static final int RECEIVERS = 1_000;
 
     private final int accounts;
     private final int duplicatePerMille;
+    private final int transferPerMille;
     private final SplittableRandom random;
     private final long[] available;
     private final long[] frozen;
@@ -42,6 +50,7 @@ final class CommandMix {
     private long recentCount;
     private long sequence;
     private long duplicates;
+    private long appliedTransfers;
 
     /**
      * @param accounts          account ids are 1..accounts
@@ -49,11 +58,18 @@ final class CommandMix {
      * @param seed              the same seed gives the same stream
      */
     CommandMix(int accounts, int duplicatePerMille, long seed) {
-        if (accounts <= 0 || duplicatePerMille < 0 || duplicatePerMille > 1000) {
-            throw new IllegalArgumentException("accounts must be positive and duplicates 0..1000 per mille");
+        this(accounts, duplicatePerMille, 0, seed);
+    }
+
+    /** @param transferPerMille TRANSFERs to a receiving account per 1000 fresh commands */
+    CommandMix(int accounts, int duplicatePerMille, int transferPerMille, long seed) {
+        if (accounts <= 0 || duplicatePerMille < 0 || duplicatePerMille > 1000 || transferPerMille < 0
+                || transferPerMille > 1000) {
+            throw new IllegalArgumentException("accounts must be positive, duplicates and transfers 0..1000 per mille");
         }
         this.accounts = accounts;
         this.duplicatePerMille = duplicatePerMille;
+        this.transferPerMille = transferPerMille;
         this.random = new SplittableRandom(seed);
         this.available = new long[accounts + 1];
         this.frozen = new long[accounts + 1];
@@ -75,6 +91,9 @@ final class CommandMix {
     }
 
     private ChangeCommand fresh(int account) {
+        if (transferPerMille > 0 && available[account] > 0 && random.nextInt(1000) < transferPerMille) {
+            return transfer(account);
+        }
         int roll = random.nextInt(100);
         ChangeType type;
         long amount;
@@ -103,6 +122,31 @@ final class CommandMix {
         String transactionId = "tx-" + Long.toString(sequence++, 36) + "-" + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
         return new ChangeCommand(transactionId, account, "user-" + account, currency, type,
                 BigDecimal.valueOf(amount, scale), 0L, null, null);
+    }
+
+    private ChangeCommand transfer(int account) {
+        long amount = random.nextInt(100) < WITHDRAW_BEYOND_BALANCE_PERCENT
+                ? available[account] + 1 + random.nextLong(DEPOSIT_MINOR_UNITS_MAX)
+                : 1 + random.nextLong(available[account]);
+        long receiver = accounts + 1 + random.nextInt(RECEIVERS);
+        typeCounts.merge(ChangeType.TRANSFER, 1L, Long::sum);
+        Result result = apply(account, ChangeType.WITHDRAW, amount);
+        expectedResults.merge(result, 1L, Long::sum);
+        if (result == Result.APPLIED) {
+            // The credit on the receiver: always applied (receivers stay far below the balance limit).
+            appliedTransfers++;
+            expectedResults.merge(Result.APPLIED, 1L, Long::sum);
+        }
+        String currency = account % 2 == 0 ? "BTC" : "USDT";
+        int scale = account % 2 == 0 ? 8 : 6;
+        String transactionId = "tx-" + Long.toString(sequence++, 36) + "-" + Long.toHexString(random.nextLong() | Long.MIN_VALUE);
+        return new ChangeCommand(transactionId, account, "user-" + account, currency, ChangeType.TRANSFER,
+                BigDecimal.valueOf(amount, scale), receiver, null, null);
+    }
+
+    /** Credit legs the topology writes for the applied transfers: records the run processes on top of the commands. */
+    long appliedTransfers() {
+        return appliedTransfers;
     }
 
     /** The rules of the topology for these types, on minor units; returns the verdict. */
@@ -143,7 +187,7 @@ final class CommandMix {
         return counts;
     }
 
-    /** The verdict every first (non-duplicate) command must get, counted by result. */
+    /** The verdict every first (non-duplicate) command must get, and every credit leg, counted by result. */
     Map<String, Long> expectedResults() {
         Map<String, Long> counts = new LinkedHashMap<>();
         expectedResults.forEach((result, count) -> counts.put(result.name(), count));

@@ -50,7 +50,7 @@ final class TopologyBench {
 
     static final Set<String> OPTIONS = Set.of("commands", "accounts", "partitions", "threads", "commit-interval-ms",
             "duplicates-per-mille", "seed", "warmup-commands", "warmup-s", "timeout-s", "skip-baseline", "profile", "keep-topics",
-            "bootstrap", "results-dir", "state-dir");
+            "bootstrap", "results-dir", "state-dir", "transfer-share");
 
     /** How often the committed offsets are read. */
     private static final long SAMPLE_PERIOD_MS = 200;
@@ -61,7 +61,8 @@ final class TopologyBench {
 
     record Settings(long commands, int accounts, int partitions, int streamThreads, long commitIntervalMs,
                     int duplicatesPerMille, long seed, long warmupCommands, double warmupS, long timeoutS,
-                    boolean skipBaseline, boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir) {
+                    boolean skipBaseline, boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir,
+                    double transferShare) {
 
         static Settings from(Args args, String defaultBootstrap) {
             args.requireKnown(OPTIONS);
@@ -72,7 +73,10 @@ final class TopologyBench {
                     args.doubleValue("warmup-s", 5), args.longValue("timeout-s", 300),
                     args.flag("skip-baseline"), args.flag("profile"), args.flag("keep-topics"),
                     args.text("bootstrap", defaultBootstrap), Path.of(args.text("results-dir", "bench-results")),
-                    Path.of(args.text("state-dir", "data/bench")));
+                    Path.of(args.text("state-dir", "data/bench")), args.doubleValue("transfer-share", 0));
+            if (settings.transferShare < 0 || settings.transferShare > 1) {
+                throw new IllegalArgumentException("--transfer-share must be between 0 and 1");
+            }
             if (settings.warmupCommands < 0) {
                 throw new IllegalArgumentException("--warmup-commands must not be negative");
             }
@@ -97,6 +101,7 @@ final class TopologyBench {
             map.put("steady_end_share", STEADY_END_SHARE);
             map.put("bootstrap_servers", bootstrapServers);
             map.put("profile", profile);
+            map.put("transfer_share", transferShare);
             return map;
         }
     }
@@ -142,14 +147,28 @@ final class TopologyBench {
                 // Both apps run once, unmeasured, on a smaller input of their own, so neither is measured while
                 // the JIT is still compiling the Kafka client code both share (whichever ran first paid for it).
                 out.printf("warm-up: both apps on %,d other commands, not measured%n", settings.warmupCommands());
-                pass(kafka, runId + "w", settings.warmupCommands(), settings.seed() + 1, false);
+                pass(kafka, runId + "w", settings.warmupCommands(), settings.seed() + 1, false, 0, false);
             }
-            return pass(kafka, runId, settings.commands(), settings.seed(), true);
+            Map<String, Object> result = pass(kafka, runId, settings.commands(), settings.seed(), true, 0, false);
+            if (settings.transferShare() > 0) {
+                // The same engine on a second input of the same size whose fresh commands are that share of
+                // TRANSFERs, right after the plain mix, so the two figures come from one sitting.
+                out.printf("transfer mix: %.0f%% of fresh commands are TRANSFERs to receiving accounts%n",
+                        100 * settings.transferShare());
+                Map<String, Object> transfers = pass(kafka, runId + "t", settings.commands(), settings.seed() + 2, true,
+                        (int) Math.round(1000 * settings.transferShare()), true);
+                result.put("with_transfers", transfers);
+                out.printf("topology, plain mix: %s/s steady; with %.0f%% transfers: %s commands/s steady (%s records/s,"
+                                + " credit legs included)%n", result.get("throughput_per_s"), 100 * settings.transferShare(),
+                        transfers.get("commands_per_s"), transfers.get("throughput_per_s"));
+            }
+            return result;
         }
     }
 
     /** Creates the topics of one pass, pre-produces its input, runs the apps on it, deletes the topics. */
-    private Map<String, Object> pass(BenchKafka kafka, String passId, long commands, long seed, boolean measured) {
+    private Map<String, Object> pass(BenchKafka kafka, String passId, long commands, long seed, boolean measured,
+                                     int transferPerMille, boolean skipBaseline) {
         String prefix = passId + "-";
         TopicNames topics = TopicNames.withPrefix(prefix);
         String baselineOut = prefix + "baseline-out";
@@ -158,7 +177,7 @@ final class TopologyBench {
             List<String> names = new ArrayList<>(topics.all());
             names.add(baselineOut);
             kafka.createTopics(names, settings.partitions());
-            CommandMix mix = new CommandMix(settings.accounts(), settings.duplicatesPerMille(), seed);
+            CommandMix mix = new CommandMix(settings.accounts(), settings.duplicatesPerMille(), transferPerMille, seed);
             double producedPerS = produce(kafka, topics.changes(), mix, commands);
             Map<TopicPartition, Long> ends = kafka.endOffsets(topics.changes(), settings.partitions());
             long total = ends.values().stream().mapToLong(Long::longValue).sum();
@@ -170,22 +189,29 @@ final class TopologyBench {
                     .withCommitIntervalMs(settings.commitIntervalMs());
             String labelPrefix = measured ? "" : "warm-up ";
             Run baseline = null;
-            if (!settings.skipBaseline()) {
+            if (!settings.skipBaseline() && !skipBaseline) {
                 RecordGaps gaps = new RecordGaps();
                 StreamsSettings app = streams.withApplicationId(prefix + "baseline");
                 baseline = measure(labelPrefix + "baseline", BaselineTopology.build(topics.changes(), baselineOut, gaps),
-                        app, kafka, ends, gaps, null);
+                        app, kafka, ends, gaps, null, 0);
             }
             RecordGaps gaps = new RecordGaps();
             StreamsSettings app = streams.withApplicationId(prefix + "topology");
             Path recording = measured && settings.profile() ? settings.resultsDir().resolve(passId + "-topology.jfr") : null;
-            Run ours = measure(labelPrefix + "topology", BalanceTopology.build(app, event -> gaps.tick(),
-                    new OutcomeCounters()), app, kafka, ends, gaps, recording);
+            String label = labelPrefix + (transferPerMille > 0 ? "topology with transfers" : "topology");
+            Run ours = measure(label, BalanceTopology.build(app, event -> gaps.tick(),
+                    new OutcomeCounters()), app, kafka, ends, gaps, recording, mix.appliedTransfers());
             if (!measured) {
                 return Map.of();
             }
             Map<String, Object> verification = verify(topics.events(), mix);
             Map<String, Object> result = result(mix, producedPerS, baseline, ours, verification);
+            if (transferPerMille > 0) {
+                result.put("transfer_per_mille", transferPerMille);
+                result.put("credit_legs", mix.appliedTransfers());
+                result.put("commands_per_s", Math.round(commands / ours.samples().elapsedS()));
+                result.put("throughput_kind", "records per second: commands and the credit legs they wrote");
+            }
             if (recording != null) {
                 JfrSummary.Summary summary = JfrSummary.read(recording, PROFILE_TOP_FRAMES);
                 JfrSummary.print(summary, out);
@@ -233,12 +259,19 @@ final class TopologyBench {
         return perS;
     }
 
+    /**
+     * @param legs credit legs the run writes back into its input (0 without transfers): the run is done
+     *             when its committed offsets reach the input's end after the input grew by at least that
+     *             many records (commit markers of the legs' transactions take offsets too)
+     */
     private Run measure(String label, Topology topology, StreamsSettings app, BenchKafka kafka,
-                        Map<TopicPartition, Long> ends, RecordGaps gaps, Path recording) {
+                        Map<TopicPartition, Long> ends, RecordGaps gaps, Path recording, long legs) {
         Properties props = app.toProperties();
         // The app reads the pre-produced input from its beginning; stated rather than left to the default.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-        long total = ends.values().stream().mapToLong(Long::longValue).sum();
+        long produced = ends.values().stream().mapToLong(Long::longValue).sum();
+        long total = produced;
+        Map<TopicPartition, Long> currentEnds = ends;
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicLong done = new AtomicLong();
         out.printf("running %s (application id %s)%n", label, app.applicationId());
@@ -255,7 +288,7 @@ final class TopologyBench {
         try (Progress progress = Progress.start(out, label, total, done::get)) {
             streams.start();
             long deadline = start + TimeUnit.SECONDS.toNanos(settings.timeoutS());
-            while (done.get() < total) {
+            while (done.get() < total || total < produced + legs) {
                 if (failure.get() != null) {
                     throw new IllegalStateException(label + " failed: " + failure.get().getMessage(), failure.get());
                 }
@@ -264,7 +297,11 @@ final class TopologyBench {
                             + done.get() + " of " + total + " committed)");
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(SAMPLE_PERIOD_MS));
-                long committed = kafka.committedRecords(app.applicationId(), ends);
+                if (legs > 0) {
+                    currentEnds = kafka.endOffsets(app.topics().changes(), ends.size());
+                    total = currentEnds.values().stream().mapToLong(Long::longValue).sum();
+                }
+                long committed = kafka.committedRecords(app.applicationId(), currentEnds);
                 samples.add(System.nanoTime(), committed);
                 done.set(committed);
             }
@@ -347,7 +384,7 @@ final class TopologyBench {
                 }
             }
         }
-        boolean matches = events == settings.commands() && replays == mix.duplicates()
+        boolean matches = events == settings.commands() + mix.appliedTransfers() && replays == mix.duplicates()
                 && fresh.equals(mix.expectedResults());
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("events", events);

@@ -100,6 +100,41 @@ class CommandMixTest {
         });
     }
 
+    @Test
+    void shouldSendTheTransferShareToReceivingAccountsAndExpectACreditForEveryAppliedOne() {
+        CommandMix mix = new CommandMix(ACCOUNTS, 0, 200, 11);
+        long transfers = 0;
+        long applied = 0;
+        Map<Long, BigDecimal> available = new HashMap<>();
+        for (int i = 0; i < COMMANDS; i++) {
+            ChangeCommand command = Codecs.decodeCommand(mix.next().value());
+            BigDecimal balance = available.getOrDefault(command.accountId(), BigDecimal.ZERO);
+            if (command.type() == ChangeType.TRANSFER) {
+                transfers++;
+                assertThat(command.toAccountId()).isBetween(ACCOUNTS + 1L, (long) ACCOUNTS + CommandMix.RECEIVERS);
+                if (balance.compareTo(command.amount()) >= 0) {
+                    applied++;
+                    available.put(command.accountId(), balance.subtract(command.amount()));
+                }
+            } else if (command.type() == ChangeType.DEPOSIT) {
+                available.put(command.accountId(), balance.add(command.amount()));
+            } else if (command.type() == ChangeType.WITHDRAW && balance.compareTo(command.amount()) >= 0) {
+                available.put(command.accountId(), balance.subtract(command.amount()));
+            } else if (command.type() == ChangeType.FREEZE && balance.compareTo(command.amount()) >= 0) {
+                available.put(command.accountId(), balance.subtract(command.amount()));
+            } else if (command.type() == ChangeType.UNFREEZE) {
+                // Frozen funds are not tracked here; an unfreeze the mix makes is always covered.
+                available.put(command.accountId(), balance.add(command.amount()));
+            }
+        }
+
+        assertThat(transfers / (double) COMMANDS).isBetween(0.12, 0.2);
+        assertThat(mix.typeCounts().get("TRANSFER")).isEqualTo(transfers);
+        assertThat(mix.appliedTransfers()).isEqualTo(applied).isPositive();
+        assertThat(mix.expectedResults().values().stream().mapToLong(Long::longValue).sum())
+                .as("a verdict per command and a credit per applied transfer").isEqualTo(COMMANDS + applied);
+    }
+
     private static String naiveApply(BigDecimal[] balance, ChangeCommand command) {
         BigDecimal amount = command.amount();
         boolean fromAvailable = command.type() == ChangeType.WITHDRAW || command.type() == ChangeType.FREEZE;
