@@ -9,15 +9,17 @@ import java.util.Objects;
  *
  * @param changes   input commands, key = account id
  * @param events    outcome events, key = account id
- * @param transfers reserved for the credit legs of transfers
  * @param dlq       records that could not be parsed or processed
+ *
+ * <p>There is no topic of its own for the credit legs of transfers: they go back into
+ * {@code changes}, so each task reads all of its input from one log in one order (see
+ * BalanceProcessor#LEGS_CHILD).
  */
-public record TopicNames(String changes, String events, String transfers, String dlq) {
+public record TopicNames(String changes, String events, String dlq) {
 
     public TopicNames {
         Objects.requireNonNull(changes, "changes");
         Objects.requireNonNull(events, "events");
-        Objects.requireNonNull(transfers, "transfers");
         Objects.requireNonNull(dlq, "dlq");
     }
 
@@ -27,11 +29,10 @@ public record TopicNames(String changes, String events, String transfers, String
 
     /** The default names behind a prefix, e.g. {@code "test1-balance-changes"}. */
     public static TopicNames withPrefix(String prefix) {
-        return new TopicNames(prefix + "balance-changes", prefix + "balance-events", prefix + "balance-transfers",
-                prefix + "balance-dlq");
+        return new TopicNames(prefix + "balance-changes", prefix + "balance-events", prefix + "balance-dlq");
     }
 
     public List<String> all() {
-        return List.of(changes, events, transfers, dlq);
+        return List.of(changes, events, dlq);
     }
 }
