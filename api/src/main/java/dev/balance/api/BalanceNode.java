@@ -3,6 +3,7 @@ package dev.balance.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.balance.api.http.ChangeRoutes;
 import dev.balance.api.http.HttpApi;
+import dev.balance.api.http.LookupRoutes;
 import dev.balance.api.http.QueryRoutes;
 import dev.balance.api.http.RequestSigner;
 import dev.balance.api.http.Requests;
@@ -122,9 +123,12 @@ public final class BalanceNode implements AutoCloseable {
                 deadlines);
         ChangeRoutes changes = new ChangeRoutes(requests, responses, mapper, settings.currencies(), ownership, submitter,
                 forwarder, config.batchSizeMax(), dispatch);
-        QueryRoutes queries = new QueryRoutes(requests, responses, mapper, settings.currencies(), ownership,
-                new LocalStores(streams), forwarder);
-        http = HttpApi.create(changes, queries, responses, mapper, registry, this::ready, config.bodyBytesMax())
+        LocalStores stores = new LocalStores(streams);
+        QueryRoutes queries = new QueryRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,
+                forwarder);
+        LookupRoutes lookups = new LookupRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,
+                forwarder, config.lookupSizeMax());
+        http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, this::ready, config.bodyBytesMax())
                 .start(config.httpHost(), config.httpPort());
         LOG.info("balance node listening on http://{}:{} (advertised as {}), Kafka at {}", config.httpHost(), http.port(),
                 config.selfHostPort(), settings.bootstrapServers());

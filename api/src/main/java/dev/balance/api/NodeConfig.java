@@ -26,6 +26,7 @@ import java.util.Map;
  * @param signatureWindowMs   SIGNATURE_WINDOW_MS (300000): allowed clock distance of X-Timestamp
  * @param devMode             DEV_MODE (false): allows running without a secret
  * @param topicPartitions     TOPIC_PARTITIONS (12): used when the node creates missing topics
+ * @param lookupSizeMax       LOOKUP_SIZE_MAX (1000): most items in one balance lookup request, else 413
  */
 public record NodeConfig(
         int httpPort,
@@ -41,7 +42,8 @@ public record NodeConfig(
         String hmacSecret,
         long signatureWindowMs,
         boolean devMode,
-        int topicPartitions) {
+        int topicPartitions,
+        int lookupSizeMax) {
 
     private static final long MIB = 1024L * 1024;
 
@@ -56,6 +58,7 @@ public record NodeConfig(
         require(forwardTimeoutMs > 0, "FORWARD_TIMEOUT_MS must be positive");
         require(signatureWindowMs > 0, "SIGNATURE_WINDOW_MS must be positive");
         require(topicPartitions > 0, "TOPIC_PARTITIONS must be positive");
+        require(lookupSizeMax > 0, "LOOKUP_SIZE_MAX must be positive");
         if (hmacSecret != null && hmacSecret.isBlank()) {
             hmacSecret = null;
         }
@@ -95,7 +98,8 @@ public record NodeConfig(
                 secret,
                 longValue(env, "SIGNATURE_WINDOW_MS", 300_000),
                 Boolean.parseBoolean(env.getOrDefault("DEV_MODE", "false")),
-                intValue(env, "TOPIC_PARTITIONS", 12));
+                intValue(env, "TOPIC_PARTITIONS", 12),
+                intValue(env, "LOOKUP_SIZE_MAX", 1_000));
     }
 
     public String selfHostPort() {

@@ -9,7 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The benchmark tool: {@code Bench <mode> [--option value ...]}. Modes: {@code topology},
- * {@code http-single}, {@code http-batch} (all against a real broker) and {@code jmh} (run by
+ * {@code http-single}, {@code http-batch}, {@code http-read} (all against a real broker) and {@code jmh} (run by
  * the script through JMH's own main). Each mode prints its settings and figures and writes
  * {@code bench-results/<mode>-<yyyyMMdd-HHmmss>.json}.
  *
@@ -59,6 +59,11 @@ public final class Bench {
                     resultsDir = settings.target().resultsDir();
                     result = new HttpBatchBench(settings, out).run(runId);
                 }
+                case "http-read" -> {
+                    HttpReadBench.Settings settings = HttpReadBench.Settings.from(args, env);
+                    resultsDir = settings.target().resultsDir();
+                    result = new HttpReadBench(settings, out).run(runId);
+                }
                 default -> throw new IllegalArgumentException("unknown mode " + args.mode());
             }
         } catch (IllegalArgumentException e) {
@@ -96,6 +101,9 @@ public final class Bench {
                                --url http://host:port (default: an in-process node)
                   http-batch   POST /api/v1/balance/changes
                                --batch-size 1000 --concurrency 4 --duration-s 30 --accounts 100000
+                  http-read    GET one balance, an account, a transaction; POST /api/v1/balances/lookup
+                               --concurrency 32 --duration-s 20 --warmup-s 15 --accounts 1000000
+                               --lookup-size 100 --kinds balance,account,transaction,lookup
                   jmh          the processor's hot path under JMH (scripts/bench jmh [JMH options])
                 common: --bootstrap host:port --results-dir bench-results --state-dir data/bench
                 """;

@@ -26,7 +26,8 @@ public final class HttpApi {
     private HttpApi() {
     }
 
-    public static Javalin create(ChangeRoutes changes, QueryRoutes queries, Responses responses, ObjectMapper mapper,
+    public static Javalin create(ChangeRoutes changes, QueryRoutes queries, LookupRoutes lookups, Responses responses,
+                                 ObjectMapper mapper,
                                  PrometheusMeterRegistry registry, BooleanSupplier ready, int bodyBytesMax) {
         return Javalin.create(config -> {
             config.http.maxRequestSize = bodyBytesMax;
@@ -43,6 +44,7 @@ public final class HttpApi {
             config.routes.get("/api/v1/balance/{account_id}/{currency_code}", queries::balance);
             config.routes.get("/api/v1/balance/{account_id}", queries::balances);
             config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction);
+            config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup);
             config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")));
             config.routes.get("/ready", ctx -> {
                 if (!ready.getAsBoolean()) {
