@@ -81,9 +81,8 @@ final class HttpReadBench {
         ChangeBodies bodies = new ChangeBodies(idPrefix, settings.accounts());
         CpuAccount cpu = new CpuAccount(settings.target().env());
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
-             HttpLoad prefillLoad = new HttpLoad(1)) {
-            HttpSingleBench.prefill(prefillLoad, target.uri(HttpSingleBench.BATCH_PATH), bodies, settings.accounts(), out);
-            LeanHttpLoad load = new LeanHttpLoad(target.uri("/"));
+             LeanHttpLoad load = new LeanHttpLoad(target.uri("/"), settings.concurrency())) {
+            prefill(load, bodies);
             String host = load.hostHeader();
             Map<String, Object> byKind = new LinkedHashMap<>();
             Map<String, Object> first = null;
@@ -115,6 +114,29 @@ final class HttpReadBench {
             result.put("settings", settings.toMap());
             return result;
         }
+    }
+
+    /**
+     * Funds every account with one deposit, through the batch endpoint with as many batches in flight
+     * as the load has connections; waits for every verdict (a batch answers when all of its items are decided).
+     */
+    private void prefill(LeanHttpLoad load, ChangeBodies bodies) {
+        int batch = HttpSingleBench.PREFILL_BATCH_SIZE;
+        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(1);
+        String host = load.hostHeader();
+        long batches = (settings.accounts() + batch - 1) / batch;
+        LeanHttpLoad.Phase phase;
+        try (Progress progress = Progress.start(out, "prefill", batches, load::progress)) {
+            phase = load.requests(settings.concurrency(), batches, random -> {
+                long from = next.getAndAdd(batch);
+                long to = Math.min(from + batch, settings.accounts() + 1L);
+                return LeanHttpLoad.post(host, HttpSingleBench.BATCH_PATH, bodies.prefillBatch(from, to));
+            }, body -> new String(body, StandardCharsets.UTF_8).contains("\"success\":true"));
+        }
+        if (phase.errors() > 0 || phase.statuses().getOrDefault(200, 0L) != batches) {
+            throw new IllegalStateException("prefill failed: statuses " + phase.statuses() + ", errors " + phase.errors());
+        }
+        out.printf("prefill: %,d accounts funded in %.1f s%n", settings.accounts(), phase.elapsedS());
     }
 
     private LeanHttpLoad.Requests requests(String kind, String host, String idPrefix) {

@@ -27,7 +27,7 @@ import java.util.function.Function;
  *
  * <p>Only what the node sends is understood: a status line, headers with Content-Length, a body.
  */
-final class LeanHttpLoad {
+final class LeanHttpLoad implements AutoCloseable {
 
     /** One request: the bytes of the request line, headers and body. */
     @FunctionalInterface
@@ -61,10 +61,25 @@ final class LeanHttpLoad {
     private final String host;
     private final int port;
     private final LongAdder progress = new LongAdder();
+    /** Threads live as long as the load, so the CPU account of a phase finds them (ended threads' CPU is lost). */
+    private final java.util.concurrent.ExecutorService threads;
+    private final int connectionsMax;
 
-    LeanHttpLoad(URI base) {
+    LeanHttpLoad(URI base, int connectionsMax) {
         this.host = base.getHost();
         this.port = base.getPort();
+        this.connectionsMax = connectionsMax;
+        java.util.concurrent.atomic.AtomicInteger counter = new java.util.concurrent.atomic.AtomicInteger();
+        this.threads = java.util.concurrent.Executors.newFixedThreadPool(connectionsMax, runnable -> {
+            Thread thread = new Thread(runnable, "loadgen-lean-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    @Override
+    public void close() {
+        threads.shutdownNow();
     }
 
     long progress() {
@@ -98,29 +113,43 @@ final class LeanHttpLoad {
      * {@code check} sees each 200 body and returns false for an answer that is wrong.
      */
     Phase closed(int connections, long durationNanos, Requests requests, Function<byte[], Boolean> check, long seed) {
+        long end = System.nanoTime() + durationNanos;
+        return phase(connections, () -> System.nanoTime() < end, durationNanos, requests, check, seed);
+    }
+
+    /** Exactly {@code total} requests over {@code connections} connections, each sent when the last is answered. */
+    Phase requests(int connections, long total, Requests requests, Function<byte[], Boolean> check) {
+        java.util.concurrent.atomic.AtomicLong remaining = new java.util.concurrent.atomic.AtomicLong(total);
+        return phase(connections, () -> remaining.getAndDecrement() > 0, java.util.concurrent.TimeUnit.HOURS.toNanos(1),
+                requests, check, 0);
+    }
+
+    private Phase phase(int connections, java.util.function.BooleanSupplier more, long durationNanos, Requests requests,
+                        Function<byte[], Boolean> check, long seed) {
         progress.reset();
         Latency latency = new Latency();
         Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
         LongAdder count = new LongAdder();
         LongAdder errors = new LongAdder();
         long start = System.nanoTime();
-        long end = start + durationNanos;
+        if (connections > connectionsMax) {
+            throw new IllegalArgumentException("at most " + connectionsMax + " connections");
+        }
         SplittableRandom seeds = new SplittableRandom(seed);
-        List<Thread> threads = new ArrayList<>();
+        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
             SplittableRandom random = seeds.split();
-            Thread thread = new Thread(() -> run(end, requests, check, random, latency, statuses, count, errors),
-                    "loadgen-lean-" + i);
-            thread.setDaemon(true);
-            threads.add(thread);
-            thread.start();
+            running.add(threads.submit(() -> run(more, requests, check, random, latency, statuses, count, errors)));
         }
-        for (Thread thread : threads) {
+        for (java.util.concurrent.Future<?> connection : running) {
             try {
-                thread.join(durationNanos / 1_000_000 + READ_TIMEOUT_MS + CONNECT_TIMEOUT_MS);
+                connection.get(durationNanos / 1_000_000 + READ_TIMEOUT_MS + CONNECT_TIMEOUT_MS,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted", e);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("a connection of the load failed: " + e, e);
             }
         }
         double elapsedS = (System.nanoTime() - start) / 1e9;
@@ -129,11 +158,12 @@ final class LeanHttpLoad {
         return new Phase(latency.snapshot(), byStatus, count.sum(), errors.sum(), elapsedS);
     }
 
-    private void run(long end, Requests requests, Function<byte[], Boolean> check, SplittableRandom random,
-                     Latency latency, Map<Integer, LongAdder> statuses, LongAdder count, LongAdder errors) {
+    private void run(java.util.function.BooleanSupplier more, Requests requests, Function<byte[], Boolean> check,
+                     SplittableRandom random, Latency latency, Map<Integer, LongAdder> statuses, LongAdder count,
+                     LongAdder errors) {
         Socket socket = null;
         try {
-            while (System.nanoTime() < end) {
+            while (more.getAsBoolean()) {
                 if (socket == null) {
                     socket = connect();
                 }
@@ -189,6 +219,7 @@ final class LeanHttpLoad {
         int status = Integer.parseInt(statusLine.substring(9, 12));
         int length = -1;
         boolean close = false;
+        boolean chunked = false;
         for (String header = line(in); !header.isEmpty(); header = line(in)) {
             int colon = header.indexOf(':');
             if (colon < 0) {
@@ -200,9 +231,12 @@ final class LeanHttpLoad {
                 length = Integer.parseInt(value);
             } else if (name.equalsIgnoreCase("Connection") && value.equalsIgnoreCase("close")) {
                 close = true;
-            } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
-                throw new IOException("chunked answers are not expected from the node");
+            } else if (name.equalsIgnoreCase("Transfer-Encoding") && value.equalsIgnoreCase("chunked")) {
+                chunked = true;
             }
+        }
+        if (chunked) {
+            return new Answer(status, chunks(in), close);
         }
         if (length < 0 || length > BODY_BYTES_MAX) {
             throw new IOException("answer without a usable Content-Length: " + length);
@@ -212,6 +246,31 @@ final class LeanHttpLoad {
             throw new EOFException("answer cut short");
         }
         return new Answer(status, body, close);
+    }
+
+    /** A chunked body (asynchronous answers are sent so): size line, data, CRLF, until a size of 0. */
+    private static byte[] chunks(InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream(256);
+        while (true) {
+            String sizeLine = line(in);
+            int semicolon = sizeLine.indexOf(';');
+            int size = Integer.parseInt((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+            if (size == 0) {
+                while (!line(in).isEmpty()) {
+                    // trailers, none expected
+                }
+                return body.toByteArray();
+            }
+            if (body.size() + size > BODY_BYTES_MAX) {
+                throw new IOException("answer larger than " + BODY_BYTES_MAX + " bytes");
+            }
+            byte[] chunk = in.readNBytes(size);
+            if (chunk.length != size) {
+                throw new EOFException("chunk cut short");
+            }
+            body.write(chunk);
+            line(in);
+        }
     }
 
     private static String line(InputStream in) throws IOException {
