@@ -107,6 +107,11 @@ public final class BalanceNode implements AutoCloseable {
             LOG.error("stream thread failed; replacing it (its task restarts from the last commit)", error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+        HostInfo self = new HostInfo(config.advertisedHost(), config.advertisedPort());
+        Ownership ownership = new Ownership(streams, self, settings.topics().changes());
+        // Owners are cached between rebalances; every state change (a rebalance passes through
+        // REBALANCING) drops the cache.
+        streams.setStateListener((newState, oldState) -> ownership.invalidate());
         streams.start();
         producer = new KafkaProducer<>(producerProperties(settings), new LongSerializer(), new ByteArraySerializer());
         bindMetrics(waiters);
@@ -114,8 +119,6 @@ public final class BalanceNode implements AutoCloseable {
         ObjectMapper mapper = new ObjectMapper();
         RequestSigner signer = config.hmacSecret() == null ? null
                 : new RequestSigner(config.hmacSecret(), config.signatureWindowMs());
-        HostInfo self = new HostInfo(config.advertisedHost(), config.advertisedPort());
-        Ownership ownership = new Ownership(streams, self);
         Forwarder forwarder = new Forwarder(Duration.ofMillis(config.forwardTimeoutMs()), signer, config.selfHostPort());
         Requests requests = new Requests(mapper, signer);
         Responses responses = new Responses(mapper);

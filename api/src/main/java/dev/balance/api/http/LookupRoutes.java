@@ -94,14 +94,16 @@ public final class LookupRoutes {
         List<CompletableFuture<Void>> fetches = new ArrayList<>();
         remote.forEach((host, positions) -> fetches.add(fetch(host, positions, parsed, results)));
         ctx.future(() -> CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new)).thenAccept(done -> {
-            ObjectNode answer = mapper.createObjectNode();
             boolean allFound = true;
-            ArrayNode array = answer.putArray("results");
             for (ObjectNode result : results) {
                 allFound &= result.get("code").asInt() == 200;
+            }
+            ObjectNode answer = mapper.createObjectNode();
+            answer.put("success", allFound);
+            ArrayNode array = answer.putArray("results");
+            for (ObjectNode result : results) {
                 array.add(result);
             }
-            answer.put("success", allFound);
             HttpApi.send(ctx, 200, answer);
         }));
     }

@@ -2,14 +2,26 @@ package dev.balance.api.query;
 
 import dev.balance.api.http.ApiException;
 import dev.balance.topology.Stores;
+import java.util.Arrays;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.state.HostInfo;
 
 /**
  * Finds the node that owns an account. The account id is the key of {@code balance-changes},
  * serialized as the producer serializes it, so this is the partition the command lands in.
+ *
+ * <p>While Streams runs, owners come from a snapshot of the whole assignment (partition → active
+ * host, and which partitions this node holds a standby of), taken once and dropped at every state
+ * change: a rebalance always passes through REBALANCING. Asking Streams per request
+ * ({@code queryMetadataForKey}) walked every client's metadata for every read. A snapshot a moment
+ * out of date is safe: a local read of a partition this node no longer owns fails as a 503 (the
+ * store is gone), and a forwarded one is answered by the node it reaches. Outside RUNNING the
+ * per-key question is asked as before.
  */
 public final class Ownership {
 
@@ -17,14 +29,36 @@ public final class Ownership {
 
     private final KafkaStreams streams;
     private final HostInfo self;
+    private final String changesTopic;
+    private volatile Snapshot snapshot;
 
-    public Ownership(KafkaStreams streams, HostInfo self) {
+    /** Active owner per partition of the input topic, and this node's standby partitions. */
+    private record Snapshot(HostInfo[] active, boolean[] standbyHere) {
+        int partitions() {
+            return active.length;
+        }
+    }
+
+    public Ownership(KafkaStreams streams, HostInfo self, String changesTopic) {
         this.streams = streams;
         this.self = self;
+        this.changesTopic = changesTopic;
+    }
+
+    /** Drops the snapshot; the next question builds a new one. Called on every Streams state change. */
+    public void invalidate() {
+        snapshot = null;
     }
 
     /** The active owner; a 503 when no owner is known (during a rebalance), never a bogus host. */
     public Owner activeOwner(long accountId) {
+        Snapshot current = snapshot();
+        if (current != null) {
+            int partition = partitionOf(accountId, current.partitions());
+            HostInfo active = current.active()[partition];
+            return active.equals(self) ? new Owner.Local(partition)
+                    : new Owner.Remote(partition, active.host() + ":" + active.port());
+        }
         KeyQueryMetadata metadata = metadata(accountId);
         HostInfo active = metadata.activeHost();
         if (active.equals(self)) {
@@ -35,11 +69,73 @@ public final class Ownership {
 
     /** True when this node holds a standby copy of the account's partition. */
     public boolean hostsStandby(long accountId) {
+        Snapshot current = snapshot();
+        if (current != null) {
+            return current.standbyHere()[partitionOf(accountId, current.partitions())];
+        }
         return metadata(accountId).standbyHosts().contains(self);
     }
 
     public int partition(long accountId) {
-        return metadata(accountId).partition();
+        Snapshot current = snapshot();
+        return current != null ? partitionOf(accountId, current.partitions()) : metadata(accountId).partition();
+    }
+
+    /** The producer's default partitioner for an 8-byte big-endian key: murmur2, positive, modulo. */
+    static int partitionOf(long accountId, int partitions) {
+        return Utils.toPositive(Utils.murmur2(KEY_SERIALIZER.serialize(null, accountId))) % partitions;
+    }
+
+    private Snapshot snapshot() {
+        Snapshot current = snapshot;
+        if (current != null || streams.state() != KafkaStreams.State.RUNNING) {
+            return current;
+        }
+        Snapshot built = build();
+        // Only a complete picture is kept; a state change while it was built drops it again.
+        if (built != null && streams.state() == KafkaStreams.State.RUNNING) {
+            snapshot = built;
+        }
+        return built;
+    }
+
+    private Snapshot build() {
+        int partitions = 0;
+        java.util.Collection<StreamsMetadata> clients;
+        try {
+            clients = streams.metadataForAllStreamsClients();
+        } catch (IllegalStateException e) {
+            return null;
+        }
+        for (StreamsMetadata client : clients) {
+            for (TopicPartition partition : client.topicPartitions()) {
+                if (partition.topic().equals(changesTopic)) {
+                    partitions = Math.max(partitions, partition.partition() + 1);
+                }
+            }
+        }
+        if (partitions == 0) {
+            return null;
+        }
+        HostInfo[] active = new HostInfo[partitions];
+        boolean[] standbyHere = new boolean[partitions];
+        for (StreamsMetadata client : clients) {
+            for (TopicPartition partition : client.topicPartitions()) {
+                if (partition.topic().equals(changesTopic)) {
+                    active[partition.partition()] = client.hostInfo();
+                }
+            }
+            if (client.hostInfo().equals(self)) {
+                for (TopicPartition partition : client.standbyTopicPartitions()) {
+                    if (partition.topic().equals(changesTopic) && partition.partition() < partitions) {
+                        standbyHere[partition.partition()] = true;
+                    }
+                }
+            }
+        }
+        // Every partition must have a reachable owner, else the per-key path answers (with its 503s).
+        boolean complete = Arrays.stream(active).allMatch(host -> host != null && host.port() > 0);
+        return complete ? new Snapshot(active, standbyHere) : null;
     }
 
     private KeyQueryMetadata metadata(long accountId) {
