@@ -12,6 +12,7 @@ import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.LocalStores;
 import dev.balance.api.query.Ownership;
 import dev.balance.api.verdict.VerdictWaiters;
+import dev.balance.topology.ActiveStores;
 import dev.balance.topology.BalanceTopology;
 import dev.balance.topology.OutcomeCounters;
 import dev.balance.topology.StreamsSettings;
@@ -102,7 +103,9 @@ public final class BalanceNode implements AutoCloseable {
         dispatch = Executors.newFixedThreadPool(DISPATCH_THREADS, daemonThreads("answer"));
         deadlines = Executors.newSingleThreadScheduledExecutor(daemonThreads("verdict-deadlines"));
         VerdictWaiters waiters = new VerdictWaiters(config.waitersMax());
-        streams = new KafkaStreams(BalanceTopology.build(settings, waiters, counters), settings.toProperties());
+        ActiveStores activeStores = new ActiveStores();
+        streams = new KafkaStreams(BalanceTopology.build(settings, waiters, counters, activeStores),
+                settings.toProperties());
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("stream thread failed; replacing it (its task restarts from the last commit)", error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -126,7 +129,7 @@ public final class BalanceNode implements AutoCloseable {
                 deadlines);
         ChangeRoutes changes = new ChangeRoutes(requests, responses, mapper, settings.currencies(), ownership, submitter,
                 forwarder, config.batchSizeMax(), dispatch);
-        LocalStores stores = new LocalStores(streams);
+        LocalStores stores = new LocalStores(streams, activeStores);
         QueryRoutes queries = new QueryRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,
                 forwarder);
         LookupRoutes lookups = new LookupRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,

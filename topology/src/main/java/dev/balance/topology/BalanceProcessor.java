@@ -47,6 +47,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     private final StreamsSettings settings;
     private final VerdictListener listener;
     private final OutcomeCounters counters;
+    private final ActiveStores activeStores;
 
     private ProcessorContext<byte[], byte[]> context;
     /** Balances and remembered verdicts, told apart by their keys ({@link StoreKeys}). */
@@ -57,10 +58,12 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
     private long passOldestKeptMs = Long.MAX_VALUE;
     private static final long UNKNOWN = Long.MIN_VALUE;
 
-    BalanceProcessor(StreamsSettings settings, VerdictListener listener, OutcomeCounters counters) {
+    BalanceProcessor(StreamsSettings settings, VerdictListener listener, OutcomeCounters counters,
+                     ActiveStores activeStores) {
         this.settings = settings;
         this.listener = listener;
         this.counters = counters;
+        this.activeStores = activeStores;
     }
 
     @Override
@@ -69,6 +72,12 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
         this.accounts = context.getStateStore(Stores.ACCOUNTS);
         context.schedule(Duration.ofMillis(settings.purgeIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                 now -> purgeExpiredTransactions());
+        activeStores.opened(context.taskId().partition(), accounts);
+    }
+
+    @Override
+    public void close() {
+        activeStores.closed(context.taskId().partition(), accounts);
     }
 
     @Override

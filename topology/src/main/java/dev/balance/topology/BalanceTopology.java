@@ -25,10 +25,16 @@ public final class BalanceTopology {
     }
 
     public static Topology build(StreamsSettings settings, VerdictListener listener, OutcomeCounters counters) {
+        return build(settings, listener, counters, new ActiveStores());
+    }
+
+    /** As above; {@code activeStores} is told the store of each active task for fast local reads. */
+    public static Topology build(StreamsSettings settings, VerdictListener listener, OutcomeCounters counters,
+                                 ActiveStores activeStores) {
         Topology topology = new Topology();
         topology.addSource(SOURCE, Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer(),
                 settings.topics().changes());
-        topology.addProcessor(RULES, () -> new BalanceProcessor(settings, listener, counters), SOURCE);
+        topology.addProcessor(RULES, () -> new BalanceProcessor(settings, listener, counters, activeStores), SOURCE);
         topology.addStateStore(store(Stores.ACCOUNTS), RULES);
         topology.addSink(BalanceProcessor.EVENTS_CHILD, settings.topics().events(),
                 Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer(), RULES);
