@@ -13,6 +13,7 @@ import dev.balance.topology.model.Currencies;
 import dev.balance.topology.model.Validation;
 import io.javalin.http.Context;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +70,7 @@ public final class LookupRoutes {
         if (items.isEmpty()) {
             throw ApiException.validation("a lookup must hold at least one item", Map.of("body", "is empty"));
         }
-        ObjectNode[] results = new ObjectNode[items.size()];
+        String[] results = new String[items.size()];
         Map<String, List<Integer>> remote = new LinkedHashMap<>();
         List<Item> parsed = new ArrayList<>(items.size());
         for (int i = 0; i < items.size(); i++) {
@@ -95,20 +96,24 @@ public final class LookupRoutes {
         remote.forEach((host, positions) -> fetches.add(fetch(host, positions, parsed, results)));
         ctx.future(() -> CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new)).thenAccept(done -> {
             boolean allFound = true;
-            for (ObjectNode result : results) {
-                allFound &= result.get("code").asInt() == 200;
+            int length = 32;
+            for (String result : results) {
+                allFound &= result.startsWith(OK_PREFIX);
+                length += result.length() + 1;
             }
-            ObjectNode answer = mapper.createObjectNode();
-            answer.put("success", allFound);
-            ArrayNode array = answer.putArray("results");
-            for (ObjectNode result : results) {
-                array.add(result);
+            StringBuilder answer = new StringBuilder(length);
+            answer.append("{\"success\":").append(allFound).append(",\"results\":[");
+            for (int i = 0; i < results.length; i++) {
+                answer.append(i == 0 ? "" : ",").append(results[i]);
             }
-            HttpApi.send(ctx, 200, answer);
+            HttpApi.write(ctx, 200, answer.append("]}").toString().getBytes(StandardCharsets.UTF_8));
         }));
     }
 
-    private Item parse(JsonNode node, int index, ObjectNode[] results) {
+    /** Every answered item starts with its code; a 200 item with exactly this. */
+    private static final String OK_PREFIX = "{\"code\":200,";
+
+    private Item parse(JsonNode node, int index, String[] results) {
         if (node == null || !node.isObject()) {
             results[index] = itemError(ApiException.validation("an item is an object {account_id, currency_code?}",
                     Map.of("item", "must be a JSON object")));
@@ -138,32 +143,34 @@ public final class LookupRoutes {
         return new Item(accountId, currency.textValue());
     }
 
-    /** One item from this node's store; a 503 item when the partition moved away under the read. */
-    private ObjectNode read(int partition, Item item) {
+    /** One item from this node's store, as JSON text; a 503 item when the partition moved away under the read. */
+    private String read(int partition, Item item) {
         try {
-            ObjectNode result = mapper.createObjectNode();
-            result.put("code", 200);
+            StringBuilder result = new StringBuilder(192).append(OK_PREFIX);
             if (item.currency() != null) {
                 Balance balance = stores.balance(partition, item.accountId(), item.currency(), false);
                 if (balance == null) {
                     balance = Balance.zero(currencies.scale(item.currency()));
                 }
-                result.set("balance", responses.balance(item.accountId(), item.currency(), balance));
+                Responses.appendBalance(result.append("\"balance\":"), item.accountId(), item.currency(), balance);
             } else {
-                result.put("account_id", item.accountId());
-                ArrayNode list = result.putArray("balances");
+                result.append("\"account_id\":").append(item.accountId()).append(",\"balances\":[");
+                boolean first = true;
                 for (LocalStores.CurrencyBalance entry : stores.balances(partition, item.accountId(), false)) {
-                    list.add(responses.balance(item.accountId(), entry.currency(), entry.balance()));
+                    Responses.appendBalance(result.append(first ? "" : ","), item.accountId(), entry.currency(),
+                            entry.balance());
+                    first = false;
                 }
+                result.append(']');
             }
-            return result;
+            return result.append('}').toString();
         } catch (ApiException e) {
             return itemError(e);
         }
     }
 
     /** The items one owner holds, asked of it in one forwarded lookup; on failure each is a 503 item. */
-    private CompletableFuture<Void> fetch(String host, List<Integer> positions, List<Item> items, ObjectNode[] results) {
+    private CompletableFuture<Void> fetch(String host, List<Integer> positions, List<Item> items, String[] results) {
         ArrayNode request = mapper.createArrayNode();
         for (int position : positions) {
             Item item = items.get(position);
@@ -178,7 +185,8 @@ public final class LookupRoutes {
             JsonNode list = answered == null ? null : answered.get("results");
             for (int k = 0; k < positions.size(); k++) {
                 JsonNode one = list != null && list.isArray() && list.size() == positions.size() ? list.get(k) : null;
-                results[positions.get(k)] = one instanceof ObjectNode object ? object
+                results[positions.get(k)] = one instanceof ObjectNode object && object.has("code")
+                        ? codeFirst(object)
                         : itemError(ApiException.notReady("the owner " + host + " did not answer for this item"));
             }
             return null;
@@ -193,12 +201,25 @@ public final class LookupRoutes {
         }
     }
 
-    private ObjectNode itemError(ApiException error) {
-        ObjectNode item = responses.error(error).body();
+    /** An item as JSON text with its code as the first field, as every item is written. */
+    private String codeFirst(ObjectNode item) {
+        ObjectNode ordered = mapper.createObjectNode();
+        ordered.set("code", item.get("code"));
+        item.fields().forEachRemaining(field -> {
+            if (!field.getKey().equals("code")) {
+                ordered.set(field.getKey(), field.getValue());
+            }
+        });
+        return ordered.toString();
+    }
+
+    private String itemError(ApiException error) {
+        ObjectNode item = mapper.createObjectNode();
         item.put("code", error.status());
+        item.setAll(responses.error(error).body());
         if (error.retryAfterS() != null) {
             item.put("retry_after_s", error.retryAfterS());
         }
-        return item;
+        return item.toString();
     }
 }
