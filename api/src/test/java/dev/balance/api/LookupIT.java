@@ -49,6 +49,7 @@ class LookupIT {
         b = start(NodeFixture.env(broker, cluster, portB, Map.of("LOOKUP_SIZE_MAX", "20")));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
                 .until(() -> a.ready() && b.ready() && owned(portA).size() >= 3 && owned(portB).size() >= 3);
+        NodeFixture.awaitStableAssignment(nodes);
     }
 
     @AfterEach

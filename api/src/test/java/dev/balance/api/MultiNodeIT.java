@@ -47,6 +47,7 @@ class MultiNodeIT {
         BalanceNode a = start(NodeFixture.env(broker, cluster, portA, Map.of("STANDBY_REPLICAS", "1")));
         BalanceNode b = start(NodeFixture.env(broker, cluster, portB, Map.of("STANDBY_REPLICAS", "1")));
         awaitBothOwnPartitions(a, portA, portB);
+        NodeFixture.awaitStableAssignment(nodes);
         long ownedByB = accountOwnedBy(a, portB);
         long ownedByA = accountOwnedBy(a, portA);
 
@@ -102,6 +103,7 @@ class MultiNodeIT {
         BalanceNode a = start(NodeFixture.env(broker, cluster, portA, Map.of()));
         start(NodeFixture.env(broker, cluster, portB, Map.of()));
         awaitBothOwnPartitions(a, portA, portB);
+        NodeFixture.awaitStableAssignment(nodes);
         long source = accountOwnedBy(a, portB);
         long destination = accountOwnedBy(a, portB, source + 1);
         long destinationOnA = accountOwnedBy(a, portA);

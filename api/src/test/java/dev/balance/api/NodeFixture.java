@@ -56,6 +56,50 @@ final class NodeFixture {
         return node;
     }
 
+    /**
+     * Waits until the nodes agree on who owns every partition and each node's stream threads run
+     * exactly the active tasks the others think it has. A node counts as an owner in the metadata
+     * already during a cooperative rebalance's first round, while the task is still being handed
+     * over; a change answered then by the old owner (before its commit) can be read back from the
+     * new one before it reprocessed it. Tests that read right after a verdict start after this.
+     */
+    static void awaitStableAssignment(java.util.List<BalanceNode> nodes) {
+        await("a stable assignment").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                .until(() -> stable(nodes));
+    }
+
+    private static boolean stable(java.util.List<BalanceNode> nodes) {
+        java.util.Map<String, java.util.Set<Integer>> agreed = null;
+        for (BalanceNode node : nodes) {
+            if (!node.ready()) {
+                return false;
+            }
+            java.util.Map<String, java.util.Set<Integer>> seen = new java.util.TreeMap<>();
+            for (var client : node.streams().metadataForAllStreamsClients()) {
+                java.util.Set<Integer> partitions = new java.util.TreeSet<>();
+                client.topicPartitions().forEach(partition -> partitions.add(partition.partition()));
+                seen.put(client.hostInfo().host() + ":" + client.hostInfo().port(), partitions);
+            }
+            if (agreed != null && !agreed.equals(seen)) {
+                return false;
+            }
+            agreed = seen;
+        }
+        if (agreed == null || agreed.size() != nodes.size()) {
+            return false;
+        }
+        for (BalanceNode node : nodes) {
+            java.util.Set<Integer> running = new java.util.TreeSet<>();
+            node.streams().metadataForLocalThreads().forEach(thread -> thread.activeTasks()
+                    .forEach(task -> task.topicPartitions().forEach(partition -> running.add(partition.partition()))));
+            java.util.Set<Integer> expected = agreed.get("127.0.0.1:" + node.httpPort());
+            if (expected == null || !expected.equals(running)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
