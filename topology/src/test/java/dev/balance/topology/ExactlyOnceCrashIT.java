@@ -266,8 +266,11 @@ class ExactlyOnceCrashIT {
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        // Idempotence keeps order with up to 5 requests in flight, so per-account input order is fixed.
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        // One request in flight: per-account input order is fixed, and a retry after NOT_LEADER_OR_FOLLOWER
+        // (seen right after topic creation on a loaded machine) cannot be overtaken by a later batch. With 5
+        // in flight the producer was seen wedged in OUT_OF_ORDER_SEQUENCE_NUMBER retries until its records
+        // expired after two minutes.
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         config.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
