@@ -35,7 +35,9 @@ import redis.clients.jedis.resps.ScanResult;
  * {@code scripts/reconcile}: compares every balance as the nodes hold it (over HTTP, through the
  * lookup endpoint of any node, which asks the owners), as MySQL holds it (the {@code balances} row,
  * and the journal: its last row per balance and its row count, which must equal the version since
- * every applied change is one row), and as Redis holds it. The balances compared are those MySQL
+ * every applied change is one row), and as Redis holds it; and, in the journal, that every transfer
+ * debit has one credit (or refund) and that each currency's balances add up to what came in minus
+ * what went out. The balances compared are those MySQL
  * or Redis know of. Sinks lag behind the nodes, so differences are looked for again until they are
  * gone or {@code RECONCILE_WAIT_MS} has passed; then every difference left is printed and the exit
  * code is 1 (0 when there is none, 2 when a store cannot be read).
@@ -141,7 +143,55 @@ public final class Reconcile {
         for (String key : keys) {
             compare(key, nodes.get(key), mysql.get(key), journal.get(key), redis.get(key), differences);
         }
+        differences.addAll(journalLegsAndTotals());
         return new Report(keys.size(), differences);
+    }
+
+    /**
+     * What balance-by-balance comparison cannot see, because every store would agree: a transfer
+     * whose credit never arrived (or arrived twice), and money created or lost. In the journal, every
+     * debit of a two-account change has exactly one credit at its destination or one refund back at
+     * its source (same transaction id, currency and pair of accounts); and per currency, the sum of
+     * all balances equals deposits minus withdrawals minus settlements without a destination.
+     */
+    private List<String> journalLegsAndTotals() throws SQLException {
+        List<String> found = new ArrayList<>();
+        MysqlSinkConfig config = settings.mysql();
+        try (Connection connection = DriverManager.getConnection(config.mysqlUrl(), config.mysqlUser(),
+                config.mysqlPassword()); Statement statement = connection.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT d.account_id, d.transaction_id, d.currency_code,"
+                    + " d.counterparty_account_id, d.debits, COALESCE(c.credits, 0), COALESCE(r.refunds, 0) FROM"
+                    + " (SELECT account_id, transaction_id, currency_code, counterparty_account_id, COUNT(*) AS debits"
+                    + "  FROM balance_journal WHERE leg = 'DEBIT' GROUP BY 1, 2, 3, 4) d"
+                    + " LEFT JOIN (SELECT counterparty_account_id AS source, transaction_id, currency_code,"
+                    + "  account_id AS destination, COUNT(*) AS credits FROM balance_journal WHERE leg = 'CREDIT'"
+                    + "  GROUP BY 1, 2, 3, 4) c ON c.source = d.account_id AND c.transaction_id = d.transaction_id"
+                    + "  AND c.currency_code = d.currency_code AND c.destination = d.counterparty_account_id"
+                    + " LEFT JOIN (SELECT account_id, transaction_id, currency_code, counterparty_account_id,"
+                    + "  COUNT(*) AS refunds FROM balance_journal WHERE leg = 'REFUND' GROUP BY 1, 2, 3, 4) r"
+                    + "  ON r.account_id = d.account_id AND r.transaction_id = d.transaction_id"
+                    + "  AND r.currency_code = d.currency_code AND r.counterparty_account_id = d.counterparty_account_id"
+                    + " WHERE d.debits <> COALESCE(c.credits, 0) + COALESCE(r.refunds, 0)")) {
+                while (rows.next()) {
+                    found.add(rows.getLong(1) + "/" + rows.getString(3) + " " + rows.getString(2) + ": "
+                            + rows.getLong(5) + " debits to " + rows.getLong(4) + " but " + rows.getLong(6)
+                            + " credits there and " + rows.getLong(7) + " refunds");
+                }
+            }
+            try (ResultSet rows = statement.executeQuery("SELECT t.currency_code, t.total, COALESCE(f.net, 0) FROM"
+                    + " (SELECT currency_code, SUM(available + frozen) AS total FROM balances GROUP BY 1) t"
+                    + " LEFT JOIN (SELECT currency_code, SUM(CASE WHEN type = 'DEPOSIT' THEN amount"
+                    + "  WHEN type = 'WITHDRAW' THEN -amount WHEN type = 'SETTLE' AND leg = 'NONE' THEN -amount"
+                    + "  ELSE 0 END) AS net FROM balance_journal GROUP BY 1) f ON f.currency_code = t.currency_code"
+                    + " WHERE t.total <> COALESCE(f.net, 0)")) {
+                while (rows.next()) {
+                    found.add(rows.getString(1) + ": balances add up to " + rows.getBigDecimal(2).toPlainString()
+                            + " but the journal's deposits, withdrawals and settlements to " + rows.getBigDecimal(3)
+                            .toPlainString());
+                }
+            }
+        }
+        return found;
     }
 
     private static void compare(String key, Seen node, Seen mysql, Journal journal, Seen redis, List<String> out) {
@@ -203,7 +253,12 @@ public final class Reconcile {
         RedisSinkConfig config = settings.redis();
         Map<String, Seen> seen = new TreeMap<>();
         String prefix = config.keyPrefix() + "balance:";
-        try (RedisClient redis = RedisClient.builder().fromURI(config.redisUrl()).build()) {
+        redis.clients.jedis.DefaultJedisClientConfig.Builder client = redis.clients.jedis.DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(config.redisTimeoutMs()).socketTimeoutMillis(config.redisTimeoutMs());
+        if (config.redisPassword() != null) {
+            client.password(config.redisPassword());
+        }
+        try (RedisClient redis = RedisClient.builder().clientConfig(client.build()).fromURI(config.redisUrl()).build()) {
             String cursor = ScanParams.SCAN_POINTER_START;
             ScanParams match = new ScanParams().match(prefix + "*").count(1_000);
             do {

@@ -115,8 +115,9 @@ class ReconcileIT {
         post(change("t2", 3, "TRANSFER", "30", 4));
         post(change("s1", 1, "SETTLE", "10", 5));
 
-        // When reconcile runs (waiting for the sinks)
-        Reconcile.Report clean = reconcile(60_000);
+        // When reconcile runs, once the sinks know every balance (it compares the balances they know)
+        Reconcile.Report clean = Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> reconcile(60_000),
+                report -> report.balances() == 12);
 
         // Then it compared every balance and found nothing
         assertThat(clean.differences()).isEmpty();
@@ -133,11 +134,33 @@ class ReconcileIT {
         }
         Reconcile.Report planted = reconcile(0);
 
-        // Then each one is reported, and nothing else
-        assertThat(planted.differences()).hasSize(3);
+        // Then each one is reported, with the totals it breaks, and nothing else
+        assertThat(planted.differences()).hasSize(4);
+        assertThat(planted.differences()).anySatisfy(d -> assertThat(d).startsWith("USDT: balances add up to"));
         assertThat(planted.differences()).anySatisfy(d -> assertThat(d).startsWith("7/USDT: MySQL balances holds"))
                 .anySatisfy(d -> assertThat(d).startsWith("8/USDT: the MySQL journal has 1 rows from version 2"))
                 .anySatisfy(d -> assertThat(d).startsWith("9/USDT: Redis holds v2"));
+    }
+
+    @Test
+    void shouldReportADebitWhoseCreditNeverReachedTheLedger() throws Exception {
+        // Given a transfer, reconciled
+        post(change("d1", 1, "DEPOSIT", "100", 0));
+        post(change("t1", 1, "TRANSFER", "40", 2));
+        // Reconcile compares the balances the sinks know: wait until they know both.
+        Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> reconcile(0),
+                report -> report.clean() && report.balances() == 2);
+
+        // When its credit disappears from the ledger and from the destination's balance row alike
+        try (Connection connection = DriverManager.getConnection(MYSQL_SERVER + database, "root", "");
+             Statement statement = connection.createStatement()) {
+            statement.execute("DELETE FROM balance_journal WHERE account_id = 2 AND leg = 'CREDIT'");
+        }
+        Reconcile.Report report = reconcile(0);
+
+        // Then the missing credit is named
+        assertThat(report.differences()).anySatisfy(d -> assertThat(d)
+                .isEqualTo("1/USDT t1: 1 debits to 2 but 0 credits there and 0 refunds"));
     }
 
     private Reconcile.Report reconcile(long waitMs) throws Exception {

@@ -180,7 +180,8 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     /** The credit an applied debit sends to the destination: the same id, the source as counterparty. */
     private static ChangeCommand creditLeg(ChangeCommand debit, long debitVersion) {
-        return new ChangeCommand(debit.transactionId(), debit.toAccountId(), debit.userId(), debit.currency(),
+        // The sender's user id stays with the sender: the destination's ledger rows are not that user's.
+        return new ChangeCommand(debit.transactionId(), debit.toAccountId(), null, debit.currency(),
                 debit.type(), debit.amount(), debit.accountId(), debit.description(), null, Leg.CREDIT, debitVersion);
     }
 
@@ -289,8 +290,10 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
             }
             default -> throw new IllegalStateException("no rule for " + command.type());
         }
-        if (available.compareTo(Amounts.BALANCE_LIMIT) >= 0
-                || frozen.compareTo(Amounts.BALANCE_LIMIT) >= 0) {
+        // Only a side that grows is held to the limit: a balance above it (a refund may bring it there)
+        // can always be drawn down.
+        if ((available.compareTo(before.available()) > 0 && available.compareTo(Amounts.BALANCE_LIMIT) >= 0)
+                || (frozen.compareTo(before.frozen()) > 0 && frozen.compareTo(Amounts.BALANCE_LIMIT) >= 0)) {
             return new Outcome(Result.BALANCE_LIMIT_EXCEEDED, before);
         }
         return new Outcome(Result.APPLIED, new Balance(available, frozen, before.version() + 1, timestampMs));

@@ -88,7 +88,7 @@ final class BalanceModel {
         }
         return new BalanceEvent(debit.transactionId(), debit.toAccountId(), debit.currency(), debit.type(),
                 debit.amount(), debit.accountId(), result, false, before.available(), before.frozen(),
-                after.available(), after.frozen(), after.version(), streamTimeMs, debit.userId(), debit.description(),
+                after.available(), after.frozen(), after.version(), streamTimeMs, null, debit.description(),
                 null, Leg.CREDIT);
     }
 
@@ -148,7 +148,10 @@ final class BalanceModel {
         if (frozen.signum() < 0) {
             return event(command, Result.INSUFFICIENT_FROZEN, before, before, timestampMs);
         }
-        if (available.compareTo(Amounts.BALANCE_LIMIT) >= 0 || frozen.compareTo(Amounts.BALANCE_LIMIT) >= 0) {
+        boolean availableGrew = available.compareTo(before.available()) > 0;
+        boolean frozenGrew = frozen.compareTo(before.frozen()) > 0;
+        if ((availableGrew && available.compareTo(Amounts.BALANCE_LIMIT) >= 0)
+                || (frozenGrew && frozen.compareTo(Amounts.BALANCE_LIMIT) >= 0)) {
             return event(command, Result.BALANCE_LIMIT_EXCEEDED, before, before, timestampMs);
         }
         Balance after = new Balance(available, frozen, before.version() + 1, timestampMs);

@@ -233,6 +233,21 @@ class TransferTopologyTest {
     }
 
     @Test
+    void shouldLetABalanceARefundBroughtPastTheLimitBeDrawnDown() {
+        // Alice is funded just under the limit while a refund of hers is on its way; it is never refused.
+        send(ChangeCommand.of("d1", ALICE, "BTC", DEPOSIT, Amounts.BALANCE_LIMIT.subtract(BigDecimal.ONE)));
+        List<BalanceEvent> refund = send(new ChangeCommand("t1", ALICE, null, "BTC", TRANSFER,
+                new BigDecimal("4.00000000"), BOB, null, null, Leg.REFUND, 7));
+
+        List<BalanceEvent> withdrawal = send(ChangeCommand.of("w1", ALICE, "BTC", WITHDRAW, BigDecimal.ONE));
+
+        assertThat(refund).singleElement().extracting(BalanceEvent::result).isEqualTo(Result.APPLIED);
+        assertThat(withdrawal).singleElement().extracting(BalanceEvent::result).isEqualTo(Result.APPLIED);
+        assertThat(fixture.storedBalance(ALICE, "BTC").available())
+                .isEqualByComparingTo(Amounts.BALANCE_LIMIT.add(new BigDecimal("2")));
+    }
+
+    @Test
     void shouldSettleHeldFundsToTheDestinationsAvailable() {
         deposit(ALICE, "d1", "10");
         send(ChangeCommand.of("f1", ALICE, "BTC", FREEZE, new BigDecimal("6")));

@@ -66,6 +66,9 @@ public final class HttpApi {
             config.routes.exception(ApiException.class, (error, ctx) -> sendError(ctx, responses, error));
             config.routes.exception(HttpResponseException.class, (error, ctx) -> sendError(ctx, responses,
                     fromJavalin(error)));
+            config.routes.exception(UncheckedIOException.class, (error, ctx) ->
+                    // The client went away while its answer was written; there is nobody left to answer.
+                    LOG.debug("answer to {} {} not delivered: {}", ctx.method(), ctx.path(), error.getMessage()));
             config.routes.exception(Exception.class, (error, ctx) -> {
                 LOG.error("unexpected error on {} {}", ctx.method(), ctx.path(), error);
                 sendError(ctx, responses, new ApiException(500, "INTERNAL", "internal error; nothing was applied unless a verdict said so"));

@@ -31,6 +31,9 @@ public final class Ownership {
     private final HostInfo self;
     private final String changesTopic;
     private volatile Snapshot snapshot;
+    /** Grows at every invalidation; a snapshot built across one is not kept. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+    private static final int PARTITION_COUNT_PROBES = 8;
 
     /** Active owner per partition of the input topic, and this node's standby partitions. */
     private record Snapshot(HostInfo[] active, boolean[] standbyHere) {
@@ -47,7 +50,10 @@ public final class Ownership {
 
     /** Drops the snapshot; the next question builds a new one. Called on every Streams state change. */
     public void invalidate() {
-        snapshot = null;
+        synchronized (this) {
+            generation.incrementAndGet();
+            snapshot = null;
+        }
     }
 
     /** The active owner; a 503 when no owner is known (during a rebalance), never a bogus host. */
@@ -91,10 +97,14 @@ public final class Ownership {
         if (current != null || streams.state() != KafkaStreams.State.RUNNING) {
             return current;
         }
+        long before = generation.get();
         Snapshot built = build();
-        // Only a complete picture is kept; a state change while it was built drops it again.
-        if (built != null && streams.state() == KafkaStreams.State.RUNNING) {
-            snapshot = built;
+        // Only a complete picture is kept, and only if no state change happened while it was built:
+        // otherwise an old assignment could stay cached until the next state change.
+        synchronized (this) {
+            if (built != null && generation.get() == before && streams.state() == KafkaStreams.State.RUNNING) {
+                snapshot = built;
+            }
         }
         return built;
     }
@@ -135,7 +145,28 @@ public final class Ownership {
         }
         // Every partition must have a reachable owner, else the per-key path answers (with its 503s).
         boolean complete = Arrays.stream(active).allMatch(host -> host != null && host.port() > 0);
-        return complete ? new Snapshot(active, standbyHere) : null;
+        return complete && partitionCountConfirmed(partitions) ? new Snapshot(active, standbyHere) : null;
+    }
+
+    /**
+     * The count is read off the assignment (highest partition + 1); a wrong one would send reads to
+     * another partition's store. Streams' own per-key answer, which knows the topic, must agree for
+     * a few probe keys, else no snapshot is kept.
+     */
+    private boolean partitionCountConfirmed(int partitions) {
+        for (long probe = 1; probe <= PARTITION_COUNT_PROBES; probe++) {
+            KeyQueryMetadata metadata;
+            try {
+                metadata = streams.queryMetadataForKey(Stores.ACCOUNTS, probe, KEY_SERIALIZER);
+            } catch (IllegalStateException e) {
+                return false;
+            }
+            if (metadata == null || KeyQueryMetadata.NOT_AVAILABLE.equals(metadata)
+                    || metadata.partition() != partitionOf(probe, partitions)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private KeyQueryMetadata metadata(long accountId) {

@@ -21,10 +21,10 @@ import java.util.regex.Pattern;
  *
  * <p>Then it migrates a journal made by an earlier release, which CREATE TABLE IF NOT EXISTS
  * leaves as it was: it adds the leg columns and moves the primary key from (account_id,
- * transaction_id) to (account_id, currency_code, version). Each step first reads the table's shape
- * from information_schema, so a second run, or a second sink starting at the same time, does
- * nothing (a step that lost that race fails, and the shape is read again to confirm it is done).
- * Existing rows keep their values; their leg reads NONE.
+ * transaction_id) to (account_id, currency_code, version). It runs under a named lock (GET_LOCK,
+ * on MySQL 8 and MariaDB), without a socket timeout, and each step first reads the table's shape
+ * from information_schema, so a second run, or a second sink starting at the same time, waits and
+ * then does nothing. Existing rows keep their values; their leg reads NONE.
  */
 final class SchemaScript {
 
@@ -68,7 +68,40 @@ final class SchemaScript {
 
     static final List<String> JOURNAL_KEY = List.of("account_id", "currency_code", "version");
 
+    /** How long a sink waits for another one that migrates the journal at the same time. */
+    private static final int MIGRATION_LOCK_WAIT_S = 3_600;
+
     private static void migrateJournal(Connection connection, String database) throws SQLException {
+        if (journalColumns(connection, database).contains("leg") && journalKey(connection, database).equals(JOURNAL_KEY)) {
+            return;
+        }
+        // Rebuilding a large journal takes longer than the sink's socket timeout: no timeout while it
+        // runs. And one sink migrates while any other waits, then finds the work done, instead of two
+        // sinks rebuilding the table one after the other.
+        connection.setNetworkTimeout(Runnable::run, 0);
+        String named = "balance_journal_migration_" + database;
+        // Lock names are at most 64 characters on MySQL 8.
+        String lock = named.length() <= 64 ? named : named.substring(0, 64);
+        try (java.sql.PreparedStatement acquire = connection.prepareStatement("SELECT GET_LOCK(?, ?)")) {
+            acquire.setString(1, lock);
+            acquire.setInt(2, MIGRATION_LOCK_WAIT_S);
+            try (java.sql.ResultSet result = acquire.executeQuery()) {
+                if (!result.next() || result.getInt(1) != 1) {
+                    throw new SQLException("could not take the journal migration lock " + lock);
+                }
+            }
+        }
+        try {
+            migrateJournalLocked(connection, database);
+        } finally {
+            try (java.sql.PreparedStatement release = connection.prepareStatement("SELECT RELEASE_LOCK(?)")) {
+                release.setString(1, lock);
+                release.executeQuery().close();
+            }
+        }
+    }
+
+    private static void migrateJournalLocked(Connection connection, String database) throws SQLException {
         String table = "`" + database + "`.balance_journal";
         if (!journalColumns(connection, database).contains("leg")) {
             alterUnlessDone(connection, "ALTER TABLE " + table

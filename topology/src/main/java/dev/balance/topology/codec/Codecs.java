@@ -26,8 +26,11 @@ public final class Codecs {
     }
 
     public static byte[] encodeCommand(ChangeCommand command) {
+        // One-account changes keep format 1, which nodes and sinks of the release before transfers read:
+        // during a rolling upgrade they keep working; only the legs of transfers need format 2.
+        boolean legs = command.leg() != Leg.NONE || command.debitVersion() != 0;
         WireWriter out = new WireWriter(64);
-        out.writeByte(COMMAND_FORMAT_V2);
+        out.writeByte(legs ? COMMAND_FORMAT_V2 : COMMAND_FORMAT_V1);
         out.writeString(command.transactionId());
         out.writeFixedLong(command.accountId());
         out.writeNullableString(command.userId());
@@ -37,8 +40,10 @@ public final class Codecs {
         out.writeFixedLong(command.toAccountId());
         out.writeNullableString(command.description());
         out.writeNullableString(command.metadata());
-        out.writeByte(command.leg().code());
-        out.writeVarLong(command.debitVersion());
+        if (legs) {
+            out.writeByte(command.leg().code());
+            out.writeVarLong(command.debitVersion());
+        }
         return out.toByteArray();
     }
 
@@ -69,8 +74,9 @@ public final class Codecs {
     }
 
     public static byte[] encodeEvent(BalanceEvent event) {
+        boolean leg = event.leg() != Leg.NONE;
         WireWriter out = new WireWriter(96);
-        out.writeByte(EVENT_FORMAT_V2);
+        out.writeByte(leg ? EVENT_FORMAT_V2 : EVENT_FORMAT_V1);
         out.writeString(event.transactionId());
         out.writeFixedLong(event.accountId());
         out.writeString(event.currency());
@@ -88,7 +94,9 @@ public final class Codecs {
         out.writeNullableString(event.userId());
         out.writeNullableString(event.description());
         out.writeNullableString(event.detail());
-        out.writeByte(event.leg().code());
+        if (leg) {
+            out.writeByte(event.leg().code());
+        }
         return out.toByteArray();
     }
 
