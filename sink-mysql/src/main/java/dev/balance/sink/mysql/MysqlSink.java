@@ -283,6 +283,7 @@ public final class MysqlSink implements AutoCloseable {
 
     private void record(Batch batch, Written written, long startedNs) {
         metrics.batches.increment();
+        metrics.batchSize.record(batch.size());
         metrics.rows.increment(written.rows());
         metrics.skipped.increment(batch.skippedCount());
         metrics.deadLetters.increment(written.deadLetters());
