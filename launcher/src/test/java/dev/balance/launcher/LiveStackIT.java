@@ -4,11 +4,17 @@ import static dev.balance.launcher.LiveStack.change;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
@@ -69,5 +75,65 @@ class LiveStackIT {
                 .contains("APPLIED", "INSUFFICIENT_FUNDS", "INSUFFICIENT_FROZEN");
         assertThat(scrape.sum("balance_verdict_latency_seconds_count", Map.of())).isPositive();
         assertThat(scrape.sum("balance_consumer_success_total", Map.of())).isPositive();
+    }
+
+    @Test
+    void prometheusFindsDataForEveryDashboardPanelAndEveryMetricOfEveryAlert() throws IOException {
+        Optional<Path> binary = Tools.onPath("prometheus");
+        assumeTrue(binary.isPresent(), () -> Tools.skipping("prometheus is not installed (Debian package prometheus); live check not run"));
+        List<MonitoringQueries.Query> panels = MonitoringQueries.dashboardPanels();
+        List<MonitoringQueries.Query> alerts = MonitoringQueries.alertRules();
+        assertThat(panels).hasSizeGreaterThan(20);
+        assertThat(alerts).hasSizeGreaterThanOrEqualTo(10);
+
+        // Given a real Prometheus scraping the live node every second, with the alert rules loaded
+        Path workDir = Path.of("target", "prometheus-" + UUID.randomUUID().toString().substring(0, 8));
+        try (PrometheusProcess prometheus = PrometheusProcess.start(binary.get(), workDir, "127.0.0.1:" + stack.port,
+                Tools.MONITORING.resolve("prometheus/alerts.yml"))) {
+
+            // Then every panel's expression returns data, under the load
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() ->
+                    assertThat(withoutData(prometheus, panels)).as("panels without data").isEmpty());
+
+            // And every alert expression is valid PromQL whose every metric has series
+            List<String> problems = new ArrayList<>();
+            for (MonitoringQueries.Query alert : alerts) {
+                JsonNode answer = prometheus.query(alert.expression());
+                if (!answer.path("status").asText().equals("success")) {
+                    problems.add(alert.source() + ": " + answer.path("error").asText());
+                }
+                for (String metric : PromQl.metricNames(alert.expression())) {
+                    if (prometheus.query("group(" + metric + ")").path("data").path("result").isEmpty()) {
+                        problems.add(alert.source() + ": no series of " + metric);
+                    }
+                }
+            }
+            assertThat(problems).as("alert expressions").isEmpty();
+
+            // And Prometheus evaluates every rule without error
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                List<String> rules = new ArrayList<>();
+                for (JsonNode group : prometheus.getJson("/api/v1/rules").path("data").path("groups")) {
+                    for (JsonNode rule : group.path("rules")) {
+                        rules.add(rule.path("name").asText() + " " + rule.path("health").asText() + " "
+                                + rule.path("lastError").asText());
+                    }
+                }
+                assertThat(rules).hasSize(alerts.size()).allSatisfy(rule -> assertThat(rule).endsWith(" ok "));
+            });
+        }
+    }
+
+    private static List<String> withoutData(PrometheusProcess prometheus, List<MonitoringQueries.Query> queries) {
+        List<String> empty = new ArrayList<>();
+        for (MonitoringQueries.Query query : queries) {
+            JsonNode answer = prometheus.query(query.expression());
+            if (!answer.path("status").asText().equals("success")) {
+                empty.add(query.source() + ": " + answer.path("error").asText() + " in " + query.expression());
+            } else if (answer.path("data").path("result").isEmpty()) {
+                empty.add(query.source() + ": " + query.expression());
+            }
+        }
+        return empty;
     }
 }
