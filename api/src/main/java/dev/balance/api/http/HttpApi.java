@@ -41,13 +41,18 @@ public final class HttpApi {
             // Javalin's compressing stream showed up in the read path's profile.
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.startup.showJavalinBanner = false;
-            config.requestLogger.http((ctx, ms) -> Timer.builder("balance_http_requests")
-                    .tag("method", ctx.method().name())
-                    .tag("route", route(ctx))
-                    .tag("status", Integer.toString(ctx.statusCode()))
-                    .publishPercentileHistogram()
-                    .register(registry)
-                    .record((long) (ms * 1_000_000), TimeUnit.NANOSECONDS));
+            config.requestLogger.http((ctx, ms) -> {
+                String route = route(ctx);
+                Timer.builder("balance_http_requests")
+                        .tag("method", ctx.method().name())
+                        .tag("route", route)
+                        .tag("status", Integer.toString(ctx.statusCode()))
+                        .publishPercentileHistogram()
+                        .register(registry)
+                        .record((long) (ms * 1_000_000), TimeUnit.NANOSECONDS);
+                RequestLog.finished(ctx, route, ms);
+            });
+            config.routes.before(RequestLog::start);
             config.routes.post(ChangeRoutes.CHANGE_PATH, changes::change);
             config.routes.post(ChangeRoutes.BATCH_PATH, changes::batch);
             config.routes.get("/api/v1/balance/{account_id}/{currency_code}", queries::balance);
@@ -67,7 +72,7 @@ public final class HttpApi {
             config.routes.exception(HttpResponseException.class, (error, ctx) -> sendError(ctx, responses,
                     fromJavalin(error)));
             config.routes.exception(Exception.class, (error, ctx) -> {
-                LOG.error("unexpected error on {} {}", ctx.method(), ctx.path(), error);
+                RequestLog.withIds(ctx, () -> LOG.error("unexpected error on {} {}", ctx.method(), ctx.path(), error));
                 sendError(ctx, responses, new ApiException(500, "INTERNAL", "internal error; nothing was applied unless a verdict said so"));
             });
             config.routes.error(404, ctx -> {
