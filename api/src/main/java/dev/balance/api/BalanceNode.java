@@ -13,6 +13,7 @@ import dev.balance.api.metrics.NodeMetrics;
 import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.LocalStores;
 import dev.balance.api.query.Ownership;
+import dev.balance.api.status.StatusRoutes;
 import dev.balance.api.verdict.VerdictWaiters;
 import dev.balance.topology.ActiveStores;
 import dev.balance.topology.BalanceTopology;
@@ -129,7 +130,10 @@ public final class BalanceNode implements AutoCloseable {
                 forwarder);
         LookupRoutes lookups = new LookupRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,
                 forwarder, config.lookupSizeMax());
-        http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, this::ready, config.bodyBytesMax())
+        StatusRoutes status = new StatusRoutes(mapper, registry, streams, settings.topics().changes(), config.selfHostPort(),
+                this::ready);
+        http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, this::ready, config.bodyBytesMax(),
+                status)
                 .start(config.httpHost(), config.httpPort());
         LOG.info("balance node listening on http://{}:{} (advertised as {}), Kafka at {}", config.httpHost(), http.port(),
                 config.selfHostPort(), settings.bootstrapServers());

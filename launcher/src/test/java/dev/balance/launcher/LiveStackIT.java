@@ -136,4 +136,47 @@ class LiveStackIT {
         }
         return empty;
     }
+
+    @Test
+    void theStatusPageDrawsLiveChartsListsTheClusterAndLooksUpABalance() throws IOException {
+        Optional<Path> binary = Tools.onPath("chromium");
+        assumeTrue(binary.isPresent(), () -> Tools.skipping("chromium is not installed (Debian package chromium); browser test not run"));
+
+        // Given an account with a balance set up by the test
+        long account = 900_000_000L + (System.nanoTime() & 0xffffff);
+        LiveStack.Answer deposit = stack.post("/api/v1/balance/change", change("page-" + account, account, "BTC", "DEPOSIT", "123.45"));
+        assertThat(deposit.status()).as(deposit.text()).isEqualTo(200);
+
+        // When the status page is opened in a real headless browser with a lookup of that account
+        Path workDir = Path.of("target", "chromium-" + UUID.randomUUID().toString().substring(0, 8));
+        try (HeadlessChromium browser = HeadlessChromium.start(binary.get(), workDir, 1280, 1100)) {
+            browser.open(stack.baseUrl() + "/?account=" + account + "&currency=BTC");
+
+            // Then the charts draw from the node's own data as it refreshes
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                assertThat(points(browser, "throughput-chart")).isGreaterThanOrEqualTo(3);
+                assertThat(points(browser, "latency-chart")).isGreaterThanOrEqualTo(3);
+                assertThat(points(browser, "rejections-chart")).isGreaterThanOrEqualTo(3);
+                assertThat(points(browser, "lag-chart")).isGreaterThanOrEqualTo(3);
+            });
+            assertThat(browser.evaluate("document.querySelectorAll('#throughput-chart path.line').length").asInt()).isPositive();
+            assertThat(browser.evaluate("document.getElementById('state').textContent").asText()).isEqualTo("ready");
+
+            // And the cluster lists this node with its partitions
+            assertThat(browser.evaluate("document.querySelector('#cluster tbody').textContent").asText())
+                    .contains("(this node)").contains("0, 1, 2, 3");
+
+            // And the lookup shows the balance
+            assertThat(browser.evaluate("document.getElementById('lookup-result').textContent").asText())
+                    .contains("BTC").contains("123.45000000");
+
+            browser.screenshot(Path.of("target", "status-page.png"));
+        }
+        assertThat(Path.of("target", "status-page.png")).isNotEmptyFile();
+    }
+
+    /** How many refreshes a chart of the page shows (the length of its longest series). */
+    private static int points(HeadlessChromium browser, String chart) {
+        return browser.evaluate("Number(document.getElementById('" + chart + "').dataset.points || 0)").asInt();
+    }
 }

@@ -3,6 +3,7 @@ package dev.balance.api.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.balance.api.query.Forwarder;
+import dev.balance.api.status.StatusRoutes;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
@@ -34,7 +35,8 @@ public final class HttpApi {
 
     public static Javalin create(ChangeRoutes changes, QueryRoutes queries, LookupRoutes lookups, Responses responses,
                                  ObjectMapper mapper,
-                                 PrometheusMeterRegistry registry, BooleanSupplier ready, int bodyBytesMax) {
+                                 PrometheusMeterRegistry registry, BooleanSupplier ready, int bodyBytesMax,
+                                 StatusRoutes status) {
         return Javalin.create(config -> {
             config.http.maxRequestSize = bodyBytesMax;
             // Answers are a few hundred bytes of JSON: compressing them costs more than it saves, and
@@ -59,6 +61,7 @@ public final class HttpApi {
             config.routes.get("/api/v1/balance/{account_id}", queries::balances);
             config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction);
             config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup);
+            status.register(config.routes);
             config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")));
             config.routes.get("/ready", ctx -> {
                 if (!ready.getAsBoolean()) {
