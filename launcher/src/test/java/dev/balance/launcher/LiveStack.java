@@ -21,6 +21,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -93,7 +94,7 @@ final class LiveStack implements AutoCloseable {
         return broker.bootstrapServers();
     }
 
-    record Answer(int status, String text) {
+    record Answer(int status, String text, HttpHeaders headers) {
         JsonNode json() {
             try {
                 return MAPPER.readTree(text);
@@ -108,8 +109,14 @@ final class LiveStack implements AutoCloseable {
     }
 
     Answer post(String path, String body) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        return post(path, body, Map.of());
+    }
+
+    Answer post(String path, String body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(request::header);
+        return send(request.build());
     }
 
     static String change(String transactionId, long accountId, String currency, String type, String amount) {
@@ -120,7 +127,7 @@ final class LiveStack implements AutoCloseable {
     private static Answer send(HttpRequest request) {
         try {
             HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Answer(response.statusCode(), response.body());
+            return new Answer(response.statusCode(), response.body(), response.headers());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -3,7 +3,6 @@ package dev.balance.launcher;
 import static dev.balance.launcher.LiveStack.change;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,10 +12,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,6 +74,19 @@ class LiveStackIT {
                 .contains("APPLIED", "INSUFFICIENT_FUNDS", "INSUFFICIENT_FROZEN");
         assertThat(scrape.sum("balance_verdict_latency_seconds_count", Map.of())).isPositive();
         assertThat(scrape.sum("balance_consumer_success_total", Map.of())).isPositive();
+    }
+
+    @Test
+    void everyAnswerCarriesARequestIdTheCallersOwnWhenItSentOne() {
+        LiveStack.Answer given = stack.post("/api/v1/balance/change", change("rid-1", 77, "BTC", "DEPOSIT", "1"),
+                Map.of("X-Request-Id", "client-req.42"));
+        LiveStack.Answer made = stack.get("/api/v1/balance/77/BTC");
+        LiveStack.Answer refused = stack.post("/api/v1/balance/change", change("rid-2", 77, "BTC", "DEPOSIT", "1"),
+                Map.of("X-Request-Id", "not a token, so not echoed"));
+
+        assertThat(given.headers().firstValue("X-Request-Id")).contains("client-req.42");
+        assertThat(made.headers().firstValue("X-Request-Id")).get().asString().matches("[0-9a-f]{16}");
+        assertThat(refused.headers().firstValue("X-Request-Id")).get().asString().matches("[0-9a-f]{16}");
     }
 
     @Test
