@@ -11,6 +11,32 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // Signed reads for a node that requires signatures: a read key entered on the page, kept in this
+  // tab's session storage only. The signature is hex HMAC-SHA256 of
+  // "timestamp \n METHOD \n path_with_query \n body" (DESIGN §5); WebCrypto needs localhost or HTTPS.
+  async function signature(secret, timestamp, method, pathWithQuery, body) {
+    const text = new TextEncoder();
+    const key = await crypto.subtle.importKey('raw', text.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false,
+      ['sign']);
+    const mac = await crypto.subtle.sign('HMAC', key, text.encode(timestamp + '\n' + method + '\n' + pathWithQuery
+      + '\n' + body));
+    return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  async function get(pathWithQuery) {
+    const keyId = sessionStorage.getItem('balance.keyId');
+    const secret = sessionStorage.getItem('balance.keySecret');
+    const headers = {};
+    if (keyId && secret && window.crypto && crypto.subtle) {
+      const timestamp = String(Date.now());
+      headers['X-Key-Id'] = keyId;
+      headers['X-Timestamp'] = timestamp;
+      headers['X-Signature'] = await signature(secret, timestamp, 'GET', pathWithQuery, '');
+    }
+    return fetch(pathWithQuery, { cache: 'no-store', headers });
+  }
+  window.balanceStatus = { signature };
+
   function push(chart, name, t, v) {
     if (!Number.isFinite(v)) return;
     if (!charts[chart].has(name)) charts[chart].set(name, []);
@@ -134,7 +160,7 @@
 
   async function poll() {
     try {
-      const response = await fetch('/api/v1/status', { cache: 'no-store' });
+      const response = await get('/api/v1/status');
       if (response.ok) update(await response.json());
       else $('state').textContent = 'HTTP ' + response.status;
     } catch (e) {
@@ -155,7 +181,7 @@
     }
     const path = '/api/v1/balance/' + account + (currency ? '/' + encodeURIComponent(currency) : '');
     try {
-      const response = await fetch(path, { cache: 'no-store' });
+      const response = await get(path);
       const body = await response.json();
       if (!body.success) {
         out.textContent = (body.error || 'HTTP ' + response.status) + ': ' + (body.error_message || '');
@@ -173,6 +199,14 @@
     }
   }
 
+  $('key').addEventListener('submit', (event) => {
+    event.preventDefault();
+    sessionStorage.setItem('balance.keyId', $('key-id').value.trim());
+    sessionStorage.setItem('balance.keySecret', $('key-secret').value);
+    $('key-secret').value = '';
+    $('key-state').textContent = $('key-id').value.trim() ? 'reads signed as ' + $('key-id').value.trim() : 'reads unsigned';
+  });
+  $('key-id').value = sessionStorage.getItem('balance.keyId') || '';
   $('interval').textContent = POLL_MS / 1000;
   $('lookup').addEventListener('submit', lookup);
   const params = new URLSearchParams(location.search);

@@ -86,10 +86,10 @@ final class HeadlessChromium implements AutoCloseable {
         call("Page.navigate", LiveStack.MAPPER.createObjectNode().put("url", url));
     }
 
-    /** The value of a JavaScript expression evaluated in the page (JSON-serialisable values only). */
+    /** The value of a JavaScript expression evaluated in the page, a promise's once it settles (JSON values only). */
     JsonNode evaluate(String expression) {
         JsonNode result = call("Runtime.evaluate", LiveStack.MAPPER.createObjectNode().put("expression", expression)
-                .put("returnByValue", true));
+                .put("returnByValue", true).put("awaitPromise", true));
         return result.path("result").path("value");
     }
 

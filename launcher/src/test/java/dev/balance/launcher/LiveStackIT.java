@@ -7,15 +7,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -182,9 +187,25 @@ class LiveStackIT {
             assertThat(browser.evaluate("document.getElementById('lookup-result').textContent").asText())
                     .contains("BTC").contains("123.45000000");
 
+            // And the page signs reads as the design's signature scheme says, for nodes that require it
+            String timestamp = "1700000000000";
+            assertThat(browser.evaluate("balanceStatus.signature('s3cret', '" + timestamp
+                    + "', 'GET', '/api/v1/balance/42?allow_stale=true', '')").asText())
+                    .isEqualTo(hmacSha256Hex("s3cret", timestamp + "\nGET\n/api/v1/balance/42?allow_stale=true\n"));
+
             browser.screenshot(Path.of("target", "status-page.png"));
         }
         assertThat(Path.of("target", "status-page.png")).isNotEmptyFile();
+    }
+
+    private static String hmacSha256Hex(String secret, String text) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** How many refreshes a chart of the page shows (the length of its longest series). */
