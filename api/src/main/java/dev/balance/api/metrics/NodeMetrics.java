@@ -3,6 +3,7 @@ package dev.balance.api.metrics;
 import dev.balance.api.verdict.VerdictWaiters;
 import dev.balance.topology.OutcomeCounters;
 import dev.balance.topology.StreamsSettings;
+import dev.balance.topology.model.Leg;
 import dev.balance.topology.model.Result;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -106,6 +107,13 @@ public final class NodeMetrics implements AutoCloseable {
                     .tag("status", result.status().name())
                     .tag("reason", result.name())
                     .description("verdicts decided by this node's processors, by status and reason")
+                    .register(registry);
+        }
+        for (Leg leg : Leg.values()) {
+            FunctionCounter.builder("balance_decided_legs", counters, c -> c.count(leg))
+                    .tag("leg", leg.name())
+                    .description("decided commands by leg: NONE and DEBIT are clients' changes, CREDIT and REFUND the "
+                            + "processor's own legs of transfers (counted in balance_verdicts_total too)")
                     .register(registry);
         }
         FunctionCounter.builder("balance_replays", counters, OutcomeCounters::replays)
