@@ -127,7 +127,7 @@
 
   // A line chart of every series in the map, on one shared axis from zero to the largest value.
   function draw(svg, series, unit) {
-    const width = 600, height = 180, left = 52, right = 8, top = 22, bottom = 16;
+    const width = 600, height = 180, left = 52, right = 8, top = 30, bottom = 16;
     const all = [...series.values()].flat();
     svg.replaceChildren();
     svg.appendChild(el('line', { class: 'axis', x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }));
@@ -145,16 +145,21 @@
     svg.appendChild(el('text', { x: 4, y: top + 4 }, format(vMax) + unit));
     svg.appendChild(el('text', { x: 4, y: height - bottom }, '0'));
     svg.appendChild(el('text', { x: left, y: height - 2 }, Math.round((tMax - tMin) / 1000) + ' s shown'));
-    let i = 0, legendX = left;
+    let i = 0, legendX = left, legendY = 10;
     for (const [name, points] of series) {
       const color = COLORS[i++ % COLORS.length];
       const d = points.map((p, k) => (k ? 'L' : 'M') + x(p[0]).toFixed(1) + ' ' + y(p[1]).toFixed(1)).join(' ');
       svg.appendChild(el('path', { class: 'line', d: points.length > 1 ? d : d + ' h 2', stroke: color, 'data-series': name }));
-      const last = points[points.length - 1][1];
-      const label = el('text', { x: legendX, y: 12, fill: color }, name + ' ' + format(last));
+      const text = name + ' ' + format(points[points.length - 1][1]);
+      const labelWidth = 14 + 7 * text.length;
+      if (legendX + labelWidth > width && legendX > left) {
+        legendX = left;
+        legendY += 12;
+      }
+      const label = el('text', { x: legendX, y: legendY, fill: color }, text);
       label.style.fill = color;
       svg.appendChild(label);
-      legendX += 12 + 7 * (name.length + format(last).length + 1);
+      legendX += labelWidth;
     }
   }
 

@@ -178,6 +178,8 @@ class LiveStackIT {
             });
             assertThat(browser.evaluate("document.querySelectorAll('#throughput-chart path.line').length").asInt()).isPositive();
             assertThat(browser.evaluate("document.getElementById('state').textContent").asText()).isEqualTo("ready");
+            assertThat(browser.evaluate("[...document.querySelectorAll('#lag-chart path[data-series]')]"
+                    + ".map(p => p.dataset.series).join(',')").asText()).isEqualTo("input,mysql sink,redis sink");
 
             // And the cluster lists this node with its partitions
             assertThat(browser.evaluate("document.querySelector('#cluster tbody').textContent").asText())
