@@ -26,8 +26,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import redis.clients.jedis.Jedis;
 
 /**
  * A whole process as the launcher runs it (a node and both sinks on one meter registry, JVM meters
@@ -41,6 +43,7 @@ final class LiveStack implements AutoCloseable {
 
     private final KafkaBroker broker;
     private final List<AutoCloseable> roles = new CopyOnWriteArrayList<>();
+    /** The cluster's name: its database, application id, and topic and Redis key prefix. */
     private final String database;
     final int port;
 
@@ -153,6 +156,12 @@ final class LiveStack implements AutoCloseable {
             statement.execute("DROP DATABASE IF EXISTS `" + database + "`");
         } catch (SQLException e) {
             throw new IllegalStateException("could not drop the test database " + database, e);
+        }
+        try (Jedis redis = new Jedis("127.0.0.1", 6379)) {
+            Set<String> keys = redis.keys(database + ":*");
+            if (!keys.isEmpty()) {
+                redis.del(keys.toArray(String[]::new));
+            }
         }
     }
 }
