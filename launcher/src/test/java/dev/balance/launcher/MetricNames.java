@@ -27,6 +27,7 @@ final class MetricNames {
             "kafka_consumer_coordinator_rebalance_total", "kafka_consumer_coordinator_last_rebalance_seconds_ago",
             "kafka_stream_alive_stream_threads", "kafka_stream_failed_stream_threads_total",
             "kafka_stream_thread_process_total", "kafka_producer_record_send_total", "kafka_producer_request_latency_avg",
+            "kafka_consumer_coordinator_commit_latency_avg",
             // RocksDB memory against its budget
             "kafka_stream_state_block_cache_usage", "kafka_stream_state_block_cache_capacity",
             "kafka_stream_state_block_cache_pinned_usage", "kafka_stream_state_size_all_mem_tables",
