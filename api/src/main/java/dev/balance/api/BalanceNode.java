@@ -8,28 +8,22 @@ import dev.balance.api.http.QueryRoutes;
 import dev.balance.api.http.RequestSigner;
 import dev.balance.api.http.Requests;
 import dev.balance.api.http.Responses;
+import dev.balance.api.metrics.JvmMeters;
+import dev.balance.api.metrics.NodeMetrics;
 import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.LocalStores;
 import dev.balance.api.query.Ownership;
+import dev.balance.api.status.StatusRoutes;
 import dev.balance.api.verdict.VerdictWaiters;
 import dev.balance.topology.ActiveStores;
 import dev.balance.topology.BalanceTopology;
 import dev.balance.topology.OutcomeCounters;
 import dev.balance.topology.StreamsSettings;
 import dev.balance.topology.TopicSetup;
-import dev.balance.topology.model.Result;
 import io.javalin.Javalin;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,7 +55,7 @@ public final class BalanceNode implements AutoCloseable {
     private KafkaStreams streams;
     private Producer<Long, byte[]> producer;
     private Javalin http;
-    private KafkaStreamsMetrics streamsMetrics;
+    private NodeMetrics metrics;
     private ExecutorService dispatch;
     private ScheduledExecutorService deadlines;
     /** Threads that render and write answers once verdicts arrive, so that work never runs on stream threads. */
@@ -74,7 +68,9 @@ public final class BalanceNode implements AutoCloseable {
 
     public static void main(String[] args) {
         NodeConfig config = NodeConfig.fromEnv(System.getenv());
-        BalanceNode node = new BalanceNode(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        JvmMeters.bindTo(registry);
+        BalanceNode node = new BalanceNode(config, registry);
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "node-shutdown"));
         node.start();
     }
@@ -117,7 +113,7 @@ public final class BalanceNode implements AutoCloseable {
         streams.setStateListener((newState, oldState) -> ownership.invalidate());
         streams.start();
         producer = new KafkaProducer<>(producerProperties(settings), new LongSerializer(), new ByteArraySerializer());
-        bindMetrics(waiters);
+        metrics = new NodeMetrics(registry, config.metrics(), settings, streams, producer, counters, waiters, this::ready);
 
         ObjectMapper mapper = new ObjectMapper();
         RequestSigner signer = config.hmacSecret() == null ? null
@@ -126,7 +122,7 @@ public final class BalanceNode implements AutoCloseable {
         Requests requests = new Requests(mapper, signer);
         Responses responses = new Responses(mapper);
         ChangeSubmitter submitter = new ChangeSubmitter(producer, settings.topics().changes(), waiters, config.verdictWaitMs(),
-                deadlines);
+                deadlines, metrics.verdictLatency());
         ChangeRoutes changes = new ChangeRoutes(requests, responses, mapper, settings.currencies(), ownership, submitter,
                 forwarder, config.batchSizeMax(), dispatch);
         LocalStores stores = new LocalStores(streams, activeStores);
@@ -134,7 +130,10 @@ public final class BalanceNode implements AutoCloseable {
                 forwarder);
         LookupRoutes lookups = new LookupRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,
                 forwarder, config.lookupSizeMax());
-        http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, this::ready, config.bodyBytesMax())
+        StatusRoutes status = new StatusRoutes(mapper, registry, streams, settings.topics().changes(), config.selfHostPort(),
+                this::ready);
+        http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, this::ready, config.bodyBytesMax(),
+                status)
                 .start(config.httpHost(), config.httpPort());
         LOG.info("balance node listening on http://{}:{} (advertised as {}), Kafka at {}", config.httpHost(), http.port(),
                 config.selfHostPort(), settings.bootstrapServers());
@@ -167,9 +166,9 @@ public final class BalanceNode implements AutoCloseable {
             producer.close(Duration.ofSeconds(10));
             producer = null;
         }
-        if (streamsMetrics != null) {
-            streamsMetrics.close();
-            streamsMetrics = null;
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
         }
         if (streams != null) {
             streams.close(Duration.ofSeconds(30));
@@ -209,26 +208,6 @@ public final class BalanceNode implements AutoCloseable {
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, settings.applicationId() + "-api-" + config.selfHostPort());
         return props;
-    }
-
-    private void bindMetrics(VerdictWaiters waiters) {
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        streamsMetrics = new KafkaStreamsMetrics(streams);
-        streamsMetrics.bindTo(registry);
-        for (Result result : Result.values()) {
-            FunctionCounter.builder("balance_outcomes", counters, c -> c.count(result))
-                    .tag("result", result.name())
-                    .description("verdicts decided by this node's processors")
-                    .register(registry);
-        }
-        FunctionCounter.builder("balance_replays", counters, OutcomeCounters::replays).register(registry);
-        FunctionCounter.builder("balance_dead_letters", counters, OutcomeCounters::deadLetters).register(registry);
-        FunctionCounter.builder("balance_purged_transactions", counters, OutcomeCounters::purgedTransactions).register(registry);
-        Gauge.builder("balance_verdict_waiters", waiters, VerdictWaiters::waitingCount).register(registry);
-        Gauge.builder("balance_node_ready", this, node -> node.ready() ? 1 : 0).register(registry);
     }
 
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import io.micrometer.core.instrument.Timer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -36,18 +37,21 @@ public final class ChangeSubmitter {
     private final VerdictWaiters waiters;
     private final long verdictWaitMs;
     private final ScheduledExecutorService deadlines;
+    private final Timer verdictLatency;
 
     /**
      * @param deadlines one shared timer thread for the wait limits; its tasks are cancelled as soon
      *                  as the verdicts they guard arrive
+     * @param verdictLatency times each change from just before its send to its verdict
      */
     public ChangeSubmitter(Producer<Long, byte[]> producer, String topic, VerdictWaiters waiters, long verdictWaitMs,
-                           ScheduledExecutorService deadlines) {
+                           ScheduledExecutorService deadlines, Timer verdictLatency) {
         this.producer = producer;
         this.topic = topic;
         this.waiters = waiters;
         this.verdictWaitMs = verdictWaitMs;
         this.deadlines = deadlines;
+        this.verdictLatency = verdictLatency;
     }
 
     /** What became of one submitted change: its verdict, an error (nothing recorded), or pending. */
@@ -92,7 +96,11 @@ public final class ChangeSubmitter {
                 continue;
             }
             int index = i;
-            VerdictWaiters.Waiter waiter = waiters.register(command, event -> batch.settle(index, new Outcome(event, null)));
+            long sentNs = System.nanoTime();
+            VerdictWaiters.Waiter waiter = waiters.register(command, event -> {
+                verdictLatency.record(System.nanoTime() - sentNs, TimeUnit.NANOSECONDS);
+                batch.settle(index, new Outcome(event, null));
+            });
             if (waiter == null) {
                 batch.settle(i, new Outcome(null, new ApiException(503, "OVERLOADED",
                         "too many changes are waiting for verdicts", Map.of(), 1)));

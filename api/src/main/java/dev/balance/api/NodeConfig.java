@@ -1,5 +1,6 @@
 package dev.balance.api;
 
+import dev.balance.api.metrics.MetricsSettings;
 import dev.balance.topology.StreamsSettings;
 import dev.balance.topology.TopicNames;
 import dev.balance.topology.model.Currencies;
@@ -27,6 +28,7 @@ import java.util.Map;
  * @param devMode             DEV_MODE (false): allows running without a secret
  * @param topicPartitions     TOPIC_PARTITIONS (12): used when the node creates missing topics
  * @param lookupSizeMax       LOOKUP_SIZE_MAX (1000): most items in one balance lookup request, else 413
+ * @param metrics             METRICS_REFRESH_MS, INPUT_LAG_REFRESH_MS, INPUT_LAG_TIMEOUT_MS
  */
 public record NodeConfig(
         int httpPort,
@@ -43,7 +45,8 @@ public record NodeConfig(
         long signatureWindowMs,
         boolean devMode,
         int topicPartitions,
-        int lookupSizeMax) {
+        int lookupSizeMax,
+        MetricsSettings metrics) {
 
     private static final long MIB = 1024L * 1024;
 
@@ -99,7 +102,8 @@ public record NodeConfig(
                 longValue(env, "SIGNATURE_WINDOW_MS", 300_000),
                 Boolean.parseBoolean(env.getOrDefault("DEV_MODE", "false")),
                 intValue(env, "TOPIC_PARTITIONS", 12),
-                intValue(env, "LOOKUP_SIZE_MAX", 1_000));
+                intValue(env, "LOOKUP_SIZE_MAX", 1_000),
+                MetricsSettings.fromEnv(env));
     }
 
     public String selfHostPort() {

@@ -388,7 +388,7 @@ class ApiContractIT {
         assertThat(get(port, "/ready").status()).isEqualTo(200);
         Answer metrics = get(port, "/metrics");
         assertThat(metrics.status()).isEqualTo(200);
-        assertThat(metrics.raw().body()).contains("balance_outcomes_total").contains("balance_http_requests");
+        assertThat(metrics.raw().body()).contains("balance_verdicts_total").contains("balance_http_requests");
     }
 
     @Test

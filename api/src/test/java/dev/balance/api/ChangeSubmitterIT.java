@@ -6,6 +6,7 @@ import dev.balance.api.verdict.VerdictWaiters;
 import dev.balance.topology.model.ChangeCommand;
 import dev.balance.topology.model.ChangeType;
 import dev.balance.topology.testkit.KafkaBroker;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +58,8 @@ class ChangeSubmitterIT {
         try (KafkaProducer<Long, byte[]> producer = new KafkaProducer<>(props, new LongSerializer(),
                 new ByteArraySerializer())) {
             // Topics are never created on demand here: the producer waits for metadata that never comes.
-            ChangeSubmitter submitter = new ChangeSubmitter(producer, "no-such-topic", waiters, 10_000, timer);
+            ChangeSubmitter submitter = new ChangeSubmitter(producer, "no-such-topic", waiters, 10_000, timer,
+                    new SimpleMeterRegistry().timer("verdict_latency"));
 
             long start = System.nanoTime();
             List<ChangeSubmitter.Outcome> outcomes = submitter.submitAll(commands).get(30, TimeUnit.SECONDS);

@@ -2,6 +2,7 @@ package dev.balance.launcher;
 
 import dev.balance.api.BalanceNode;
 import dev.balance.api.NodeConfig;
+import dev.balance.api.metrics.JvmMeters;
 import dev.balance.sink.mysql.MysqlSink;
 import dev.balance.sink.mysql.MysqlSinkConfig;
 import dev.balance.sink.redis.RedisSink;
@@ -36,27 +37,36 @@ public final class Launcher {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        Map<String, String> env = withTopicDefaults(System.getenv());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        List<AutoCloseable> roles = new CopyOnWriteArrayList<>();
+        JvmMeters.bindTo(registry);
         CountDownLatch stopped = new CountDownLatch(1);
+        List<AutoCloseable> roles = new CopyOnWriteArrayList<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopAll(roles);
             stopped.countDown();
         }, "launcher-shutdown"));
         try {
-            if (flag(env, "START_API", "true").equals("true")) {
-                roles.add(new BalanceNode(NodeConfig.fromEnv(env), registry).start());
-            } else {
-                roles.add(metricsOnly(registry, Integer.parseInt(env.getOrDefault("HTTP_PORT", "8080"))));
-            }
-            startMysqlSink(env, registry, roles);
-            startRedisSink(env, registry, roles);
+            start(System.getenv(), registry, roles);
         } catch (RuntimeException e) {
             LOG.error("start failed: {}", e.getMessage(), e);
             System.exit(1);
         }
         stopped.await();
+    }
+
+    /**
+     * Starts the roles the environment asks for, all on one meter registry, adding each to
+     * {@code roles} as it starts (so a failure part-way leaves the started ones to be stopped).
+     */
+    static void start(Map<String, String> environment, PrometheusMeterRegistry registry, List<AutoCloseable> roles) {
+        Map<String, String> env = withTopicDefaults(environment);
+        if (flag(env, "START_API", "true").equals("true")) {
+            roles.add(new BalanceNode(NodeConfig.fromEnv(env), registry).start());
+        } else {
+            roles.add(metricsOnly(registry, Integer.parseInt(env.getOrDefault("HTTP_PORT", "8080"))));
+        }
+        startMysqlSink(env, registry, roles);
+        startRedisSink(env, registry, roles);
     }
 
     private static void startMysqlSink(Map<String, String> env, PrometheusMeterRegistry registry, List<AutoCloseable> roles) {
@@ -135,7 +145,7 @@ public final class Launcher {
         return env.getOrDefault(name, fallback).trim().toLowerCase(Locale.ROOT);
     }
 
-    private static void stopAll(List<AutoCloseable> roles) {
+    static void stopAll(List<AutoCloseable> roles) {
         for (int i = roles.size() - 1; i >= 0; i--) {
             try {
                 roles.get(i).close();

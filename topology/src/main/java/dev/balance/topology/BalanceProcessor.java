@@ -111,7 +111,7 @@ final class BalanceProcessor implements Processor<byte[], byte[], byte[], byte[]
             context.forward(new Record<>(accountKeyBytes(next.accountId()), Codecs.encodeCommand(next),
                     record.timestamp()), LEGS_CHILD);
         }
-        counters.record(event.result(), event.replay());
+        counters.record(event.result(), event.replay(), event.leg());
         listener.onVerdict(event);
     }
 

@@ -1,5 +1,6 @@
 package dev.balance.topology;
 
+import dev.balance.topology.model.Leg;
 import dev.balance.topology.model.Result;
 import java.util.EnumMap;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class OutcomeCounters {
 
     private final Map<Result, LongAdder> byResult = new EnumMap<>(Result.class);
+    private final Map<Leg, LongAdder> byLeg = new EnumMap<>(Leg.class);
     private final LongAdder replays = new LongAdder();
     private final LongAdder deadLetters = new LongAdder();
     private final LongAdder purgedTransactions = new LongAdder();
@@ -21,10 +23,14 @@ public final class OutcomeCounters {
         for (Result result : Result.values()) {
             byResult.put(result, new LongAdder());
         }
+        for (Leg leg : Leg.values()) {
+            byLeg.put(leg, new LongAdder());
+        }
     }
 
-    void record(Result result, boolean replay) {
+    void record(Result result, boolean replay, Leg leg) {
         byResult.get(result).increment();
+        byLeg.get(leg).increment();
         if (replay) {
             replays.increment();
         }
@@ -40,6 +46,15 @@ public final class OutcomeCounters {
 
     public long count(Result result) {
         return byResult.get(result).sum();
+    }
+
+    /**
+     * Decided commands of one leg: {@link Leg#NONE} and {@link Leg#DEBIT} are clients' changes,
+     * {@link Leg#CREDIT} and {@link Leg#REFUND} the processor's own legs of two-account changes,
+     * which the counts by result include too.
+     */
+    public long count(Leg leg) {
+        return byLeg.get(leg).sum();
     }
 
     public long replays() {

@@ -68,6 +68,7 @@ public final class ChangeRoutes {
             throw ApiException.validation("the change is not valid: " + parsed.errors(), parsed.errors());
         }
         ChangeCommand command = parsed.command();
+        RequestLog.change(ctx, command.accountId(), command.transactionId());
         Owner owner = forwarded ? null : ownership.activeOwner(command.accountId());
         if (owner instanceof Owner.Remote remote) {
             ctx.future(() -> forwarder.forward(remote.hostPort(), "POST", CHANGE_PATH, body)

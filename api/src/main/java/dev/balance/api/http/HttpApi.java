@@ -3,6 +3,7 @@ package dev.balance.api.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.balance.api.query.Forwarder;
+import dev.balance.api.status.StatusRoutes;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
@@ -34,26 +35,33 @@ public final class HttpApi {
 
     public static Javalin create(ChangeRoutes changes, QueryRoutes queries, LookupRoutes lookups, Responses responses,
                                  ObjectMapper mapper,
-                                 PrometheusMeterRegistry registry, BooleanSupplier ready, int bodyBytesMax) {
+                                 PrometheusMeterRegistry registry, BooleanSupplier ready, int bodyBytesMax,
+                                 StatusRoutes status) {
         return Javalin.create(config -> {
             config.http.maxRequestSize = bodyBytesMax;
             // Answers are a few hundred bytes of JSON: compressing them costs more than it saves, and
             // Javalin's compressing stream showed up in the read path's profile.
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.startup.showJavalinBanner = false;
-            config.requestLogger.http((ctx, ms) -> Timer.builder("balance_http_requests")
-                    .tag("method", ctx.method().name())
-                    .tag("route", route(ctx))
-                    .tag("status", Integer.toString(ctx.statusCode()))
-                    .publishPercentileHistogram()
-                    .register(registry)
-                    .record((long) (ms * 1_000_000), TimeUnit.NANOSECONDS));
+            config.requestLogger.http((ctx, ms) -> {
+                String route = route(ctx);
+                Timer.builder("balance_http_requests")
+                        .tag("method", ctx.method().name())
+                        .tag("route", route)
+                        .tag("status", Integer.toString(ctx.statusCode()))
+                        .publishPercentileHistogram()
+                        .register(registry)
+                        .record((long) (ms * 1_000_000), TimeUnit.NANOSECONDS);
+                RequestLog.finished(ctx, route, ms);
+            });
+            config.routes.before(RequestLog::start);
             config.routes.post(ChangeRoutes.CHANGE_PATH, changes::change);
             config.routes.post(ChangeRoutes.BATCH_PATH, changes::batch);
             config.routes.get("/api/v1/balance/{account_id}/{currency_code}", queries::balance);
             config.routes.get("/api/v1/balance/{account_id}", queries::balances);
             config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction);
             config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup);
+            status.register(config.routes);
             config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")));
             config.routes.get("/ready", ctx -> {
                 if (!ready.getAsBoolean()) {
@@ -70,7 +78,7 @@ public final class HttpApi {
                     // The client went away while its answer was written; there is nobody left to answer.
                     LOG.debug("answer to {} {} not delivered: {}", ctx.method(), ctx.path(), error.getMessage()));
             config.routes.exception(Exception.class, (error, ctx) -> {
-                LOG.error("unexpected error on {} {}", ctx.method(), ctx.path(), error);
+                RequestLog.withIds(ctx, () -> LOG.error("unexpected error on {} {}", ctx.method(), ctx.path(), error));
                 sendError(ctx, responses, new ApiException(500, "INTERNAL", "internal error; nothing was applied unless a verdict said so"));
             });
             config.routes.error(404, ctx -> {

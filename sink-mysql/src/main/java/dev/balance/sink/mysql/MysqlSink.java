@@ -6,6 +6,7 @@ import dev.balance.sink.mysql.DeadLetters.DeadLetter;
 import dev.balance.sink.mysql.DeadLetters.DeadLetterException;
 import dev.balance.sink.mysql.JournalWriter.Rejection;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +60,7 @@ public final class MysqlSink implements AutoCloseable {
 
     private final MysqlSinkConfig config;
     private final SinkMetrics metrics;
+    private final KafkaClientMetrics clientMetrics;
     private final Backoff backoff;
     private final Consumer<byte[], byte[]> consumer;
     private final DeadLetters deadLetters;
@@ -81,6 +83,9 @@ public final class MysqlSink implements AutoCloseable {
         this.backoff = new Backoff(config.retryBackoffMinMs(), config.retryBackoffMaxMs());
         this.consumer = new KafkaConsumer<>(consumerConfig(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
+        // The consumer's own metrics (commit latency, rebalances, fetch lag) as kafka_consumer_*.
+        this.clientMetrics = new KafkaClientMetrics(consumer);
+        clientMetrics.bindTo(registry);
         this.deadLetters = new DeadLetters(config);
         this.thread = new Thread(this::run, "sink-mysql-" + config.groupId());
     }
@@ -283,6 +288,7 @@ public final class MysqlSink implements AutoCloseable {
 
     private void record(Batch batch, Written written, long startedNs) {
         metrics.batches.increment();
+        metrics.batchSize.record(batch.size());
         metrics.rows.increment(written.rows());
         metrics.skipped.increment(batch.skippedCount());
         metrics.deadLetters.increment(written.deadLetters());
@@ -352,6 +358,7 @@ public final class MysqlSink implements AutoCloseable {
     }
 
     private void closeResources() {
+        clientMetrics.close();
         try {
             consumer.close(Duration.ofMillis(CLOSE_MARGIN_MS));
         } finally {

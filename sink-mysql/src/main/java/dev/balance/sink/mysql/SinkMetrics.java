@@ -1,6 +1,7 @@
 package dev.balance.sink.mysql;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -15,6 +16,7 @@ final class SinkMetrics {
     final Counter rows;
     final Counter skipped;
     final Timer batchLatency;
+    final DistributionSummary batchSize;
     final Counter retries;
     final Counter deadLetters;
     final Counter commitFailures;
@@ -32,6 +34,8 @@ final class SinkMetrics {
         batchLatency = Timer.builder(PREFIX + "batch_latency")
                 .description("from the first write attempt of a batch to its offset commit, retries included")
                 .register(registry);
+        batchSize = DistributionSummary.builder(PREFIX + "batch_size")
+                .description("events per committed batch, skipped ones included").register(registry);
         retries = Counter.builder(PREFIX + "retries")
                 .description("failed batch writes that will be retried after a backoff").register(registry);
         deadLetters = Counter.builder(PREFIX + "dlq")

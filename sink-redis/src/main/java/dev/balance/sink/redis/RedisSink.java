@@ -5,6 +5,7 @@ import dev.balance.topology.codec.MalformedRecordException;
 import dev.balance.topology.model.BalanceEvent;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
@@ -44,6 +45,7 @@ public final class RedisSink implements AutoCloseable {
 
     private final RedisSinkConfig config;
     private final SinkMetrics metrics;
+    private final KafkaClientMetrics clientMetrics;
     private final RedisClient redis;
     private final SnapshotWriter writer;
     private final KafkaConsumer<Long, byte[]> consumer;
@@ -66,6 +68,9 @@ public final class RedisSink implements AutoCloseable {
         this.redis = RedisClients.create(config);
         this.writer = new SnapshotWriter(redis, config.keyPrefix());
         this.consumer = EventConsumers.forGroup(config);
+        // The consumer's own metrics (commit latency, rebalances, fetch lag) as kafka_consumer_*.
+        this.clientMetrics = new KafkaClientMetrics(consumer);
+        clientMetrics.bindTo(registry);
         this.thread = new Thread(this::run, "redis-sink");
     }
 
@@ -99,6 +104,7 @@ public final class RedisSink implements AutoCloseable {
         }
         running = false;
         if (!started.get()) {
+            clientMetrics.close();
             consumer.close();
             redis.close();
             return;
@@ -131,6 +137,7 @@ public final class RedisSink implements AutoCloseable {
             failure = e;
             log.error("Redis sink stopped on an unexpected error", e);
         } finally {
+            clientMetrics.close();
             consumer.close();
             redis.close();
             log.info("Redis sink stopped");
