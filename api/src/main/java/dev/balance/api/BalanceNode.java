@@ -1,15 +1,18 @@
 package dev.balance.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.balance.api.auth.Authenticator;
+import dev.balance.api.auth.NodeSigner;
+import dev.balance.api.http.AuthGate;
 import dev.balance.api.http.ChangeRoutes;
 import dev.balance.api.http.HttpApi;
 import dev.balance.api.http.LookupRoutes;
 import dev.balance.api.http.QueryRoutes;
-import dev.balance.api.http.RequestSigner;
 import dev.balance.api.http.Requests;
 import dev.balance.api.http.Responses;
 import dev.balance.api.metrics.JvmMeters;
 import dev.balance.api.metrics.NodeMetrics;
+import dev.balance.api.http.Tls;
 import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.LocalStores;
 import dev.balance.api.query.Ownership;
@@ -56,6 +59,7 @@ public final class BalanceNode implements AutoCloseable {
     private Producer<Long, byte[]> producer;
     private Javalin http;
     private NodeMetrics metrics;
+    private Javalin metricsHttp;
     private ExecutorService dispatch;
     private ScheduledExecutorService deadlines;
     /** Threads that render and write answers once verdicts arrive, so that work never runs on stream threads. */
@@ -88,8 +92,10 @@ public final class BalanceNode implements AutoCloseable {
 
     private void startParts() {
         StreamsSettings settings = config.streams();
-        if (config.hmacSecret() == null) {
-            LOG.warn("DEV_MODE: no HMAC_SECRET configured, requests are not authenticated");
+        if (!config.credentials().enabled()) {
+            LOG.warn("DEV_MODE: no API_KEYS or HMAC_SECRET configured, requests are not authenticated");
+        } else {
+            LOG.info("requests must be signed: {}", config.credentials());
         }
         var created = TopicSetup.ensureTopics(settings.bootstrapServers(), settings.topics(), config.topicPartitions(),
                 settings.replicationFactor(), settings.minInsyncReplicas());
@@ -116,10 +122,12 @@ public final class BalanceNode implements AutoCloseable {
         metrics = new NodeMetrics(registry, config.metrics(), settings, streams, producer, counters, waiters, this::ready);
 
         ObjectMapper mapper = new ObjectMapper();
-        RequestSigner signer = config.hmacSecret() == null ? null
-                : new RequestSigner(config.hmacSecret(), config.signatureWindowMs());
-        Forwarder forwarder = new Forwarder(Duration.ofMillis(config.forwardTimeoutMs()), signer, config.selfHostPort());
-        Requests requests = new Requests(mapper, signer);
+        AuthGate gate = new AuthGate(config.credentials().enabled()
+                ? new Authenticator(config.credentials(), config.signatureWindowMs()) : null,
+                System::currentTimeMillis, registry);
+        Forwarder forwarder = new Forwarder(Duration.ofMillis(config.forwardTimeoutMs()), new NodeSigner(config.credentials()),
+                config.selfHostPort(), config.tlsEnabled() ? Tls.clientContext(config.tls()) : null);
+        Requests requests = new Requests(mapper, gate.enabled());
         Responses responses = new Responses(mapper);
         ChangeSubmitter submitter = new ChangeSubmitter(producer, settings.topics().changes(), waiters, config.verdictWaitMs(),
                 deadlines, metrics.verdictLatency());
@@ -132,11 +140,16 @@ public final class BalanceNode implements AutoCloseable {
                 forwarder, config.lookupSizeMax());
         StatusRoutes status = new StatusRoutes(mapper, registry, streams, settings.topics().changes(), config.selfHostPort(),
                 this::ready);
+        if (config.metricsPort() != 0) {
+            metricsHttp = HttpApi.metricsServer(registry, status, config.httpHost(), config.metricsPort());
+            LOG.info("metrics and the status page on http://{}:{}", config.httpHost(), metricsHttp.port());
+        }
+        HttpApi.Listener listener = new HttpApi.Listener(config.httpHost(), config.httpPort(), config.tls(),
+                config.metricsPort() == 0);
         http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, this::ready, config.bodyBytesMax(),
-                status)
-                .start(config.httpHost(), config.httpPort());
-        LOG.info("balance node listening on http://{}:{} (advertised as {}), Kafka at {}", config.httpHost(), http.port(),
-                config.selfHostPort(), settings.bootstrapServers());
+                status, gate, listener).start();
+        LOG.info("balance node listening on {}://{}:{} (advertised as {}), Kafka at {}", config.tlsEnabled() ? "https" : "http",
+                config.httpHost(), http.port(), config.selfHostPort(), settings.bootstrapServers());
     }
 
     /** Ready when stream processing runs: stores are then queryable and verdicts flow. */
@@ -161,6 +174,10 @@ public final class BalanceNode implements AutoCloseable {
         if (http != null) {
             http.stop();
             http = null;
+        }
+        if (metricsHttp != null) {
+            metricsHttp.stop();
+            metricsHttp = null;
         }
         if (producer != null) {
             producer.close(Duration.ofSeconds(10));

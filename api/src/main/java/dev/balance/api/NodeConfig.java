@@ -1,6 +1,7 @@
 package dev.balance.api;
 
 import dev.balance.api.metrics.MetricsSettings;
+import dev.balance.api.auth.Credentials;
 import dev.balance.topology.StreamsSettings;
 import dev.balance.topology.TopicNames;
 import dev.balance.topology.model.Currencies;
@@ -12,9 +13,9 @@ import java.util.Map;
  * limit has a name and a unit; defaults are those of the README's configuration table.
  *
  * @param httpPort            HTTP_PORT (8080)
- * @param httpHost            HTTP_HOST: the interface to listen on; 0.0.0.0 with a secret, 127.0.0.1
- *                            without one, so an unauthenticated development node is not reachable
- *                            from the network unless asked for
+ * @param httpHost            HTTP_HOST: the interface to listen on; 0.0.0.0 with keys or a secret,
+ *                            127.0.0.1 without, so an unauthenticated development node is not
+ *                            reachable from the network unless asked for
  * @param advertisedHost      NODE_HOST (127.0.0.1): how other nodes reach this one
  * @param advertisedPort      NODE_PORT (= HTTP_PORT)
  * @param streams             Kafka Streams settings (KAFKA_BOOTSTRAP_SERVERS, STATE_DIR, ...)
@@ -23,9 +24,14 @@ import java.util.Map;
  * @param bodyBytesMax        BODY_BYTES_MAX (1048576): largest request body, else 413
  * @param waitersMax          VERDICT_WAITERS_MAX (100000): most requests waiting for verdicts at once
  * @param forwardTimeoutMs    FORWARD_TIMEOUT_MS (10000): timeout of a request forwarded to the owner
- * @param hmacSecret          HMAC_SECRET (none): when set, mutating requests must be signed
+ * @param credentials         API_KEYS, HMAC_SECRET and NODE_SECRET (none): with keys or a secret, every
+ *                            request but /health, /ready and /metrics must be signed
  * @param signatureWindowMs   SIGNATURE_WINDOW_MS (300000): allowed clock distance of X-Timestamp
- * @param devMode             DEV_MODE (false): allows running without a secret
+ * @param devMode             DEV_MODE (false): allows running without keys or a secret; has no
+ *                            effect when they are configured (that is production mode)
+ * @param metricsPort         METRICS_PORT (0): when set, /metrics is served on this port only, so a
+ *                            deployment can keep it internal; 0 serves it on HTTP_PORT
+ * @param tls                 TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE (none): HTTPS instead of HTTP
  * @param topicPartitions     TOPIC_PARTITIONS (12): used when the node creates missing topics
  * @param lookupSizeMax       LOOKUP_SIZE_MAX (1000): most items in one balance lookup request, else 413
  * @param metrics             METRICS_REFRESH_MS, INPUT_LAG_REFRESH_MS, INPUT_LAG_TIMEOUT_MS
@@ -41,12 +47,14 @@ public record NodeConfig(
         int bodyBytesMax,
         int waitersMax,
         long forwardTimeoutMs,
-        String hmacSecret,
+        Credentials credentials,
         long signatureWindowMs,
         boolean devMode,
         int topicPartitions,
         int lookupSizeMax,
-        MetricsSettings metrics) {
+        MetricsSettings metrics,
+        int metricsPort,
+        TlsFiles tls) {
 
     private static final long MIB = 1024L * 1024;
 
@@ -62,12 +70,44 @@ public record NodeConfig(
         require(signatureWindowMs > 0, "SIGNATURE_WINDOW_MS must be positive");
         require(topicPartitions > 0, "TOPIC_PARTITIONS must be positive");
         require(lookupSizeMax > 0, "LOOKUP_SIZE_MAX must be positive");
-        if (hmacSecret != null && hmacSecret.isBlank()) {
-            hmacSecret = null;
+        require(metricsPort >= 0 && metricsPort < 65536, "METRICS_PORT must be 0 (none) or 1..65535");
+        require(metricsPort == 0 || metricsPort != httpPort, "METRICS_PORT must differ from HTTP_PORT");
+        require(credentials != null, "credentials must be given (Credentials.none() for none)");
+        if (!credentials.enabled() && !devMode) {
+            throw new IllegalArgumentException("API_KEYS or HMAC_SECRET is required outside development mode "
+                    + "(set DEV_MODE=true to run without them)");
         }
-        if (hmacSecret == null && !devMode) {
-            throw new IllegalArgumentException("HMAC_SECRET is required outside development mode (set DEV_MODE=true to run without one)");
+    }
+
+    /**
+     * PEM files of the HTTPS listener: the certificate chain, its PKCS#8 private key, and the
+     * certificates a node trusts when it forwards to another node (the chain file when unset).
+     */
+    public record TlsFiles(Path certFile, Path keyFile, Path caFile) {
+        public TlsFiles {
+            require(certFile != null && keyFile != null, "TLS_CERT_FILE and TLS_KEY_FILE are set together");
         }
+
+        /** The certificates forwarded requests trust. */
+        public Path trustFile() {
+            return caFile != null ? caFile : certFile;
+        }
+
+        static TlsFiles fromEnv(Map<String, String> env) {
+            String cert = env.get("TLS_CERT_FILE");
+            String key = env.get("TLS_KEY_FILE");
+            String ca = env.get("TLS_CA_FILE");
+            if (blank(cert) && blank(key)) {
+                require(blank(ca), "TLS_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE");
+                return null;
+            }
+            require(!blank(cert) && !blank(key), "TLS_CERT_FILE and TLS_KEY_FILE are set together");
+            return new TlsFiles(Path.of(cert.trim()), Path.of(key.trim()), blank(ca) ? null : Path.of(ca.trim()));
+        }
+    }
+
+    public boolean tlsEnabled() {
+        return tls != null;
     }
 
     public static NodeConfig fromEnv(Map<String, String> env) {
@@ -89,21 +129,22 @@ public record NodeConfig(
                 .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT))
                 .withRocksDbBudget(longValue(env, "ROCKSDB_CACHE_MB", 1024) * MIB,
                         longValue(env, "ROCKSDB_WRITE_BUFFER_MB", 512) * MIB);
-        String secret = env.get("HMAC_SECRET");
-        boolean hasSecret = secret != null && !secret.isBlank();
-        String httpHost = env.getOrDefault("HTTP_HOST", hasSecret ? "0.0.0.0" : "127.0.0.1");
+        Credentials credentials = Credentials.parse(env.get("API_KEYS"), env.get("HMAC_SECRET"), env.get("NODE_SECRET"));
+        String httpHost = env.getOrDefault("HTTP_HOST", credentials.enabled() ? "0.0.0.0" : "127.0.0.1");
         return new NodeConfig(httpPort, httpHost, host, advertisedPort, streams,
                 longValue(env, "VERDICT_WAIT_MS", 5_000),
                 intValue(env, "BATCH_SIZE_MAX", 1_000),
                 intValue(env, "BODY_BYTES_MAX", 1024 * 1024),
                 intValue(env, "VERDICT_WAITERS_MAX", 100_000),
                 longValue(env, "FORWARD_TIMEOUT_MS", 10_000),
-                secret,
+                credentials,
                 longValue(env, "SIGNATURE_WINDOW_MS", 300_000),
                 Boolean.parseBoolean(env.getOrDefault("DEV_MODE", "false")),
                 intValue(env, "TOPIC_PARTITIONS", 12),
                 intValue(env, "LOOKUP_SIZE_MAX", 1_000),
-                MetricsSettings.fromEnv(env));
+                MetricsSettings.fromEnv(env),
+                intValue(env, "METRICS_PORT", 0),
+                TlsFiles.fromEnv(env));
     }
 
     public String selfHostPort() {
@@ -124,6 +165,10 @@ public record NodeConfig(
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'");
         }
+    }
+
+    private static boolean blank(String text) {
+        return text == null || text.isBlank();
     }
 
     private static void require(boolean condition, String message) {

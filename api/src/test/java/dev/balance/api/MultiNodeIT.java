@@ -167,7 +167,7 @@ class MultiNodeIT {
         return node;
     }
 
-    private static void awaitBothOwnPartitions(BalanceNode node, int portA, int portB) {
+    static void awaitBothOwnPartitions(BalanceNode node, int portA, int portB) {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
             if (!node.ready()) {
                 return false;
@@ -183,7 +183,7 @@ class MultiNodeIT {
         });
     }
 
-    private static long accountOwnedBy(BalanceNode node, int port) {
+    static long accountOwnedBy(BalanceNode node, int port) {
         return accountOwnedBy(node, port, 1);
     }
 

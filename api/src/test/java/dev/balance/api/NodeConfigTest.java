@@ -30,4 +30,37 @@ class NodeConfigTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("RocksDB");
     }
+
+    @Test
+    void shouldRefuseToStartOutsideDevelopmentModeWithoutKeysOrASecret() {
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "false")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("API_KEYS or HMAC_SECRET");
+    }
+
+    @Test
+    void shouldRunInProductionModeWhenKeysOrASecretAreConfiguredWhateverDevModeSays() {
+        NodeConfig withKeys = NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "API_KEYS", "k:key-secret-0123456789:write"));
+        NodeConfig withSecret = NodeConfig.fromEnv(Map.of("HMAC_SECRET", "s"));
+        NodeConfig development = NodeConfig.fromEnv(Map.of("DEV_MODE", "true"));
+
+        assertThat(withKeys.credentials().enabled()).isTrue();
+        assertThat(withKeys.httpHost()).isEqualTo("0.0.0.0");
+        assertThat(withSecret.credentials().enabled()).isTrue();
+        assertThat(development.credentials().enabled()).isFalse();
+        assertThat(development.httpHost()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void shouldTakeTlsFilesTogetherAndAMetricsPortOfItsOwn() {
+        NodeConfig tls = NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "TLS_CERT_FILE", "c.pem", "TLS_KEY_FILE", "k.pem",
+                "METRICS_PORT", "9100"));
+
+        assertThat(tls.tls().trustFile().toString()).isEqualTo("c.pem");
+        assertThat(tls.metricsPort()).isEqualTo(9100);
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "TLS_CERT_FILE", "c.pem")))
+                .hasMessageContaining("TLS_KEY_FILE");
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "METRICS_PORT", "8080")))
+                .hasMessageContaining("METRICS_PORT");
+    }
 }

@@ -128,8 +128,14 @@ final class NodeFixture {
     }
 
     static Answer get(int port, String path) {
-        return send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(30)).GET().build());
+        return get(port, path, Map.of());
+    }
+
+    static Answer get(int port, String path, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30)).GET();
+        headers.forEach(request::header);
+        return send(request.build());
     }
 
     private static Answer send(HttpRequest request) {

@@ -77,8 +77,10 @@ final class HttpTarget implements AutoCloseable {
         int port = freePort();
         Path stateDir = settings.stateDir().resolve(runId).toAbsolutePath();
         Map<String, String> env = new HashMap<>(settings.env());
-        // The generator does not sign requests: a configured secret is left out of the benchmark node.
+        // The generator does not sign requests: configured keys and secrets are left out of the benchmark node.
         env.remove("HMAC_SECRET");
+        env.remove("API_KEYS");
+        env.remove("NODE_SECRET");
         env.put("DEV_MODE", "true");
         env.put("HTTP_PORT", Integer.toString(port));
         env.put("NODE_PORT", Integer.toString(port));

@@ -61,7 +61,7 @@ public final class ChangeRoutes {
     }
 
     public void change(Context ctx) {
-        byte[] body = requests.signedBody(ctx);
+        byte[] body = requests.body(ctx);
         boolean forwarded = requests.forwarded(ctx);
         ChangeRequests.Parsed parsed = parse(requests.json(body));
         if (!parsed.valid()) {
@@ -70,6 +70,7 @@ public final class ChangeRoutes {
         ChangeCommand command = parsed.command();
         RequestLog.change(ctx, command.accountId(), command.transactionId());
         Owner owner = forwarded ? null : ownership.activeOwner(command.accountId());
+        requests.audit(ctx, command, route(owner));
         if (owner instanceof Owner.Remote remote) {
             ctx.future(() -> forwarder.forward(remote.hostPort(), "POST", CHANGE_PATH, body)
                     .thenAccept(response -> HttpApi.relay(ctx, response)));
@@ -85,7 +86,7 @@ public final class ChangeRoutes {
     }
 
     public void batch(Context ctx) {
-        byte[] body = requests.signedBody(ctx);
+        byte[] body = requests.body(ctx);
         boolean forwarded = requests.forwarded(ctx);
         JsonNode items = requests.json(body);
         if (!items.isArray()) {
@@ -98,7 +99,7 @@ public final class ChangeRoutes {
         if (items.isEmpty()) {
             throw ApiException.validation("a batch must hold at least one change", Map.of("body", "is empty"));
         }
-        ctx.future(() -> decideBatch(items, forwarded).thenAcceptAsync(results -> {
+        ctx.future(() -> decideBatch(ctx, items, forwarded).thenAcceptAsync(results -> {
             ObjectNode answer = mapper.createObjectNode();
             boolean allApplied = true;
             ArrayNode array = answer.putArray("results");
@@ -114,7 +115,7 @@ public final class ChangeRoutes {
     }
 
     /** Verdicts of every item in order: invalid ones at once, local ones submitted, remote ones forwarded per owner. */
-    private CompletableFuture<List<Responses.Rendered>> decideBatch(JsonNode items, boolean forwarded) {
+    private CompletableFuture<List<Responses.Rendered>> decideBatch(Context ctx, JsonNode items, boolean forwarded) {
         int size = items.size();
         List<CompletableFuture<Responses.Rendered>> results = new ArrayList<>(size);
         List<ChangeCommand> local = new ArrayList<>();
@@ -135,6 +136,7 @@ public final class ChangeRoutes {
                 results.set(i, CompletableFuture.completedFuture(responses.error(e)));
                 continue;
             }
+            requests.audit(ctx, parsed.command(), route(owner));
             if (owner instanceof Owner.Remote remote) {
                 remotePositions.computeIfAbsent(remote.hostPort(), host -> new ArrayList<>()).add(i);
             } else {
@@ -216,6 +218,11 @@ public final class ChangeRoutes {
             rendered.body().put("location", location(command));
         }
         return rendered;
+    }
+
+    /** Where a change goes, for the audit line: decided here, or forwarded to its owner. */
+    private static String route(Owner owner) {
+        return owner instanceof Owner.Remote remote ? "forwarded_to=" + remote.hostPort() : "local";
     }
 
     static String location(ChangeCommand command) {

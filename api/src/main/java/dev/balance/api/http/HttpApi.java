@@ -2,6 +2,8 @@ package dev.balance.api.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.balance.api.NodeConfig.TlsFiles;
+import dev.balance.api.auth.Access;
 import dev.balance.api.query.Forwarder;
 import dev.balance.api.status.StatusRoutes;
 import io.javalin.Javalin;
@@ -20,8 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API of a node: every route in one place, every error mapped to JSON in one place.
- * Nothing leaks a stack trace; an unexpected exception is logged and answered with a plain 500.
+ * The HTTP API of a node: every route in one place with the {@link Access} it needs, every error
+ * mapped to JSON in one place. Nothing leaks a stack trace; an unexpected exception is logged and
+ * answered with a plain 500. Access follows the route's declaration, not its HTTP method, so a
+ * read served through a POST declares {@link Access#READ}.
  */
 public final class HttpApi {
 
@@ -33,16 +37,31 @@ public final class HttpApi {
     private HttpApi() {
     }
 
+    /**
+     * Where and how the API listens.
+     *
+     * @param tls           HTTPS files, or null for plain HTTP
+     * @param serveMetrics  false when /metrics has a port of its own ({@link #metricsServer})
+     */
+    public record Listener(String host, int port, TlsFiles tls, boolean serveMetrics) {
+    }
+
     public static Javalin create(ChangeRoutes changes, QueryRoutes queries, LookupRoutes lookups, Responses responses,
-                                 ObjectMapper mapper,
-                                 PrometheusMeterRegistry registry, BooleanSupplier ready, int bodyBytesMax,
-                                 StatusRoutes status) {
+                                 ObjectMapper mapper, PrometheusMeterRegistry registry, BooleanSupplier ready,
+                                 int bodyBytesMax, StatusRoutes status, AuthGate gate, Listener listener) {
         return Javalin.create(config -> {
             config.http.maxRequestSize = bodyBytesMax;
             // Answers are a few hundred bytes of JSON: compressing them costs more than it saves, and
             // Javalin's compressing stream showed up in the read path's profile.
             config.http.compressionStrategy = CompressionStrategy.NONE;
             config.startup.showJavalinBanner = false;
+            config.jetty.host = listener.host();
+            config.jetty.port = listener.port();
+            if (listener.tls() != null) {
+                // A connector of our own replaces Javalin's plain one.
+                config.jetty.addConnector((server, http) -> Tls.connector(server, http, listener.tls(), listener.host(),
+                        listener.port()));
+            }
             config.requestLogger.http((ctx, ms) -> {
                 String route = route(ctx);
                 Timer.builder("balance_http_requests")
@@ -55,22 +74,27 @@ public final class HttpApi {
                 RequestLog.finished(ctx, route, ms);
             });
             config.routes.before(RequestLog::start);
-            config.routes.post(ChangeRoutes.CHANGE_PATH, changes::change);
-            config.routes.post(ChangeRoutes.BATCH_PATH, changes::batch);
-            config.routes.get("/api/v1/balance/{account_id}/{currency_code}", queries::balance);
-            config.routes.get("/api/v1/balance/{account_id}", queries::balances);
-            config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction);
-            config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup);
-            status.register(config.routes);
-            config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")));
+            config.routes.beforeMatched(gate::check);
+            config.routes.post(ChangeRoutes.CHANGE_PATH, changes::change, Access.WRITE);
+            config.routes.post(ChangeRoutes.BATCH_PATH, changes::batch, Access.WRITE);
+            config.routes.get("/api/v1/balance/{account_id}/{currency_code}", queries::balance, Access.READ);
+            config.routes.get("/api/v1/balance/{account_id}", queries::balances, Access.READ);
+            config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction, Access.READ);
+            // A read with a body: a POST that read keys may call.
+            config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup, Access.READ);
+            if (listener.serveMetrics()) {
+                status.register(config.routes);
+            }
+            config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")), Access.PUBLIC);
             config.routes.get("/ready", ctx -> {
                 if (!ready.getAsBoolean()) {
                     throw ApiException.notReady("the node's stream processing is not running");
                 }
                 send(ctx, 200, mapper.createObjectNode().put("status", "READY"));
-            });
-            config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                    .result(registry.scrape()));
+            }, Access.PUBLIC);
+            if (listener.serveMetrics()) {
+                config.routes.get("/metrics", ctx -> scrape(ctx, registry), Access.PUBLIC);
+            }
             config.routes.exception(ApiException.class, (error, ctx) -> sendError(ctx, responses, error));
             config.routes.exception(HttpResponseException.class, (error, ctx) -> sendError(ctx, responses,
                     fromJavalin(error)));
@@ -89,6 +113,19 @@ public final class HttpApi {
             config.routes.error(405, ctx -> sendError(ctx, responses,
                     new ApiException(405, "METHOD_NOT_ALLOWED", ctx.method() + " is not allowed on " + ctx.path())));
         });
+    }
+
+    /** /metrics and the status page, plain HTTP, on a port of their own (METRICS_PORT) that a deployment keeps internal. */
+    public static Javalin metricsServer(PrometheusMeterRegistry registry, StatusRoutes status, String host, int port) {
+        return Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.routes.get("/metrics", ctx -> scrape(ctx, registry));
+            status.register(config.routes);
+        }).start(host, port);
+    }
+
+    private static void scrape(Context ctx, PrometheusMeterRegistry registry) {
+        ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(registry.scrape());
     }
 
     /** The matched route pattern, so metrics have one series per route rather than per account. */

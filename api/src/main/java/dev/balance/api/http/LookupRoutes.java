@@ -56,7 +56,7 @@ public final class LookupRoutes {
     }
 
     public void lookup(Context ctx) {
-        byte[] body = requests.signedBody(ctx);
+        byte[] body = requests.body(ctx);
         boolean forwarded = requests.forwarded(ctx);
         JsonNode items = requests.json(body);
         if (!items.isArray()) {

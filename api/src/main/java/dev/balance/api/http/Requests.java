@@ -3,47 +3,71 @@ package dev.balance.api.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.balance.api.auth.Caller;
 import dev.balance.api.query.Forwarder;
+import dev.balance.topology.model.ChangeCommand;
 import dev.balance.topology.model.Validation;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** What every handler needs from a request: the checked body, the signature, the forwarding mark. */
+/**
+ * What every handler needs from a request: the body, the forwarding mark, the audit line. The
+ * signature was checked before the handler ran ({@link AuthGate}).
+ */
 public final class Requests {
 
-    private final ObjectMapper mapper;
-    private final RequestSigner signer;
+    private static final Logger AUDIT = LoggerFactory.getLogger("dev.balance.audit");
 
-    public Requests(ObjectMapper mapper, RequestSigner signer) {
+    private final ObjectMapper mapper;
+    private final boolean signed;
+
+    /** @param signed true when requests are authenticated (keys or a secret configured) */
+    public Requests(ObjectMapper mapper, boolean signed) {
         this.mapper = mapper;
-        this.signer = signer;
+        this.signed = signed;
     }
 
-    /** The body of a mutating request after the signature check (when a secret is configured). */
-    public byte[] signedBody(Context ctx) {
-        byte[] body = ctx.bodyAsBytes();
-        if (signer != null) {
-            signer.verify(ctx.header(RequestSigner.TIMESTAMP_HEADER), ctx.header(RequestSigner.SIGNATURE_HEADER), body,
-                    System.currentTimeMillis());
-        }
-        return body;
+    public byte[] body(Context ctx) {
+        return ctx.bodyAsBytes();
     }
 
     /**
-     * True when another node forwarded this request to us as the owner. Without a secret any
-     * client could set the header, which only makes this node answer locally: never unsafe.
-     * With a secret, reads marked as forwarded must be signed too.
+     * True when another node forwarded this request to us as the owner. With keys or a secret
+     * configured only a request signed with the node key counts; a client that sets the header
+     * is served as any client. Without them any client could set it, which only makes this node
+     * answer locally: never unsafe.
      */
     public boolean forwarded(Context ctx) {
         if (ctx.header(Forwarder.FORWARDED_HEADER) == null) {
             return false;
         }
-        if (signer != null && ctx.method().name().equals("GET")) {
-            signer.verify(ctx.header(RequestSigner.TIMESTAMP_HEADER), ctx.header(RequestSigner.SIGNATURE_HEADER),
-                    new byte[0], System.currentTimeMillis());
+        if (!signed) {
+            return true;
         }
-        return true;
+        Caller caller = AuthGate.caller(ctx);
+        return caller != null && caller.isNode();
+    }
+
+    /**
+     * One audit line per change a client sent: who (the key id, never a secret or a signature),
+     * which transaction, and where it went. The node that authenticated the client writes it; an
+     * owner that receives it forwarded writes {@code @node} and the node it came from.
+     * Written only when requests are authenticated.
+     */
+    public void audit(Context ctx, ChangeCommand command, String route) {
+        Caller caller = AuthGate.caller(ctx);
+        if (caller == null) {
+            return;
+        }
+        if (caller.isNode()) {
+            route = route + " forwarded_by=" + ctx.header(Forwarder.FORWARDED_HEADER);
+        }
+        AUDIT.info("change key_id={} transaction_id={} account_id={} type={} currency={} amount={} route={}",
+                caller.keyId(), command.transactionId(), command.accountId(), command.type(), command.currency(),
+                command.amount().toPlainString(), route);
     }
 
     public JsonNode json(byte[] body) {

@@ -3,6 +3,7 @@ package dev.balance.api.status;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.balance.api.auth.Access;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -68,9 +69,10 @@ public final class StatusRoutes {
     }
 
     public void register(RoutesConfig routes) {
-        routes.get(PAGE_PATH, ctx -> asset(ctx, "index.html"));
-        routes.get(ASSETS_PATH, ctx -> asset(ctx, ctx.pathParam("file")));
-        routes.get(DATA_PATH, this::status);
+        // Like /metrics, the page and its data (meters and assignment, no balances) need no signature.
+        routes.get(PAGE_PATH, ctx -> asset(ctx, "index.html"), Access.PUBLIC);
+        routes.get(ASSETS_PATH, ctx -> asset(ctx, ctx.pathParam("file")), Access.PUBLIC);
+        routes.get(DATA_PATH, this::status, Access.PUBLIC);
     }
 
     private void asset(Context ctx, String file) {
