@@ -4,11 +4,13 @@ import static dev.balance.api.NodeFixture.change;
 import static dev.balance.api.NodeFixture.get;
 import static dev.balance.api.NodeFixture.post;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.balance.api.NodeFixture.Answer;
 import dev.balance.topology.model.Result;
 import dev.balance.topology.testkit.KafkaBroker;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -48,8 +50,17 @@ class SecureClusterIT {
         b = NodeFixture.startNode(NodeFixture.env(broker, cluster, portB, Map.of("DEV_MODE", "false",
                 "API_KEYS", "writer:" + NEW + ":write,reader:" + READER + ":read")));
         MultiNodeIT.awaitBothOwnPartitions(a, portA, portB);
-        ownedByA = MultiNodeIT.accountOwnedBy(a, portA);
-        ownedByB = MultiNodeIT.accountOwnedBy(a, portB);
+        // Both nodes answer reads of the other's accounts once the group has settled.
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            ownedByA = MultiNodeIT.accountOwnedBy(a, portA);
+            ownedByB = MultiNodeIT.accountOwnedBy(a, portB);
+            return b.ready() && readStatus(portA, ownedByB) == 200 && readStatus(portB, ownedByA) == 200;
+        });
+    }
+
+    private static int readStatus(int port, long account) {
+        String path = "/api/v1/balance/" + account;
+        return get(port, path, Signing.v2("reader", READER, "GET", path, "")).status();
     }
 
     @AfterAll
@@ -76,8 +87,8 @@ class SecureClusterIT {
         Answer writeViaB = post(portB, CHANGE, toB, Signing.v2("writer", NEW, "POST", CHANGE, toB));
 
         // Then each owner decided its own account and the other node relayed the answer
-        assertThat(write.status()).isEqualTo(200);
-        assertThat(read.status()).isEqualTo(200);
+        assertThat(write.status()).as(write.raw().body()).isEqualTo(200);
+        assertThat(read.status()).as(read.raw().body()).isEqualTo(200);
         assertThat(read.body().at("/balance/available").asText()).isEqualTo("2.00000000");
         assertThat(verdict.body().at("/transaction/result").asText()).isEqualTo("APPLIED");
         assertThat(writeViaB.status()).isEqualTo(200);

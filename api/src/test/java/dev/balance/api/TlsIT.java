@@ -3,6 +3,7 @@ package dev.balance.api;
 import static dev.balance.api.NodeFixture.change;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.balance.topology.testkit.KafkaBroker;
@@ -69,6 +70,15 @@ class TlsIT {
         a = NodeFixture.startNode(NodeFixture.env(broker, cluster, portA, envA));
         b = NodeFixture.startNode(NodeFixture.env(broker, cluster, portB, tls));
         MultiNodeIT.awaitBothOwnPartitions(a, portA, portB);
+        // Both nodes answer reads of the other's accounts once the group has settled.
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() ->
+                b.ready() && readStatus(portA, MultiNodeIT.accountOwnedBy(a, portB)) == 200
+                        && readStatus(portB, MultiNodeIT.accountOwnedBy(a, portA)) == 200);
+    }
+
+    private static int readStatus(int port, long account) throws IOException, InterruptedException {
+        String path = "/api/v1/balance/" + account;
+        return send(trusting, "https", port, "GET", path, "", Signing.v2("writer", WRITER, "GET", path, "")).statusCode();
     }
 
     @AfterAll
@@ -95,8 +105,8 @@ class TlsIT {
         HttpResponse<String> read = send(trusting, "https", portA, "GET", path, "",
                 Signing.v2("writer", WRITER, "GET", path, ""));
 
-        assertThat(write.statusCode()).isEqualTo(200);
-        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(write.statusCode()).as(write.body()).isEqualTo(200);
+        assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
         JsonNode balance = NodeFixture.MAPPER.readTree(read.body());
         assertThat(balance.at("/balance/available").asText()).isEqualTo("1.25000000");
         assertThat(b.counters().count(dev.balance.topology.model.Result.APPLIED)).isEqualTo(1);

@@ -65,7 +65,7 @@ class AuthenticatorTest {
 
     @Test
     void shouldNameEachRefusal() {
-        Credentials keys = Credentials.parse("k:key-secret-0123456789:read", null, null);
+        Credentials keys = Credentials.parse("k:key-secret-0123456789:write", null, null);
         Authenticator authenticator = new Authenticator(keys, 1_000);
         String good = Signatures.v2("key-secret-0123456789", Long.toString(NOW), "GET", "/x", EMPTY);
 
@@ -82,7 +82,7 @@ class AuthenticatorTest {
                 .isEqualTo(Authenticator.Refusal.BAD_SIGNATURE);
         assertThat(authenticator.authenticate(request("GET", "/x",
                 Map.of("X-Key-Id", "k", "X-Timestamp", Long.toString(NOW), "X-Signature", good)), NOW).caller())
-                .isEqualTo(new Caller("k", Role.READ));
+                .isEqualTo(new Caller("k", Role.WRITE));
     }
 
     @Test
