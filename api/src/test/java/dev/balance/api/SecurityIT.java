@@ -9,9 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.balance.api.NodeFixture.Answer;
 import dev.balance.topology.testkit.KafkaBroker;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LoggerContext;
@@ -232,6 +235,44 @@ class SecurityIT {
                 .containsPattern("key_id=rotating transaction_id=audit-3 account_id=14 ")
                 .containsPattern("key_id=@legacy transaction_id=audit-4 account_id=13 ")
                 .doesNotContain(WRITER_SECRET, ROTATING_OLD, HMAC_SECRET, signed.get("X-Signature"));
+    }
+
+    @Test
+    void shouldAcceptRequestsSignedByTheSignScriptOfTheReadme() throws Exception {
+        String body = change("script-1", 15, "BTC", "DEPOSIT", "1");
+
+        Answer change = post(port, CHANGE, body, signByScript("writer", WRITER_SECRET, "POST", CHANGE, body));
+        Answer read = get(port, "/api/v1/balance/15/BTC?allow_stale=true",
+                signByScript("reader", READER_SECRET, "GET", "/api/v1/balance/15/BTC?allow_stale=true", ""));
+
+        assertThat(change.status()).as(change.raw().body()).isEqualTo(200);
+        assertThat(read.status()).isEqualTo(200);
+        assertThat(read.body().at("/balance/version").asLong()).isEqualTo(1);
+    }
+
+    /** Runs scripts/sign as a curl user would and turns its "-H Name:value" words into headers. */
+    private static Map<String, String> signByScript(String keyId, String secret, String method, String path, String body)
+            throws Exception {
+        Path script = Path.of("..", "scripts", "sign").toAbsolutePath().normalize();
+        ProcessBuilder builder = new ProcessBuilder("bash", script.toString(), method, path, body).redirectErrorStream(true);
+        builder.environment().put("API_KEY_ID", keyId);
+        builder.environment().put("API_KEY_SECRET", secret);
+        Process process = builder.start();
+        String output;
+        try (var in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+        }
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        Map<String, String> headers = new HashMap<>();
+        String[] words = output.split("\\s+");
+        for (int i = 0; i + 1 < words.length; i += 2) {
+            assertThat(words[i]).isEqualTo("-H");
+            String[] header = words[i + 1].split(":", 2);
+            headers.put(header[0], header[1]);
+        }
+        assertThat(headers).containsOnlyKeys("X-Key-Id", "X-Timestamp", "X-Signature");
+        return headers;
     }
 
     private static void assertUnauthorized(Answer answer) {
