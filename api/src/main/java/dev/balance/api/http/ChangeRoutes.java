@@ -222,7 +222,7 @@ public final class ChangeRoutes {
 
     /** Where a change goes, for the audit line: decided here, or forwarded to its owner. */
     private static String route(Owner owner) {
-        return owner instanceof Owner.Remote remote ? "forwarded_to=" + remote.hostPort() : "local";
+        return owner instanceof Owner.Remote remote ? "forwarded:" + remote.hostPort() : "local";
     }
 
     static String location(ChangeCommand command) {
