@@ -65,9 +65,10 @@ public final class Requests {
         if (caller.isNode()) {
             route = route + " forwarded_by=" + ctx.header(Forwarder.FORWARDED_HEADER);
         }
-        AUDIT.info("change key_id={} transaction_id={} account_id={} type={} currency={} amount={} route={}",
+        String target = command.toAccountId() == 0 ? "" : " to_account_id=" + command.toAccountId();
+        AUDIT.info("change key_id={} transaction_id={} account_id={} type={} currency={} amount={}{} route={}",
                 caller.keyId(), command.transactionId(), command.accountId(), command.type(), command.currency(),
-                command.amount().toPlainString(), route);
+                command.amount().toPlainString(), target, route);
     }
 
     public JsonNode json(byte[] body) {
