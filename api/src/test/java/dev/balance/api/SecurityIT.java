@@ -229,11 +229,19 @@ class SecurityIT {
         String legacyBody = change("audit-4", 13, "BTC", "DEPOSIT", "1");
         assertThat(post(port, CHANGE, legacyBody, Signing.legacy(HMAC_SECRET, legacyBody)).status()).isEqualTo(200);
 
+        String funding = change("audit-usdt", 13, "USDT", "DEPOSIT", "1");
+        assertThat(post(port, CHANGE, funding, Signing.v2("writer", WRITER_SECRET, "POST", CHANGE, funding)).status())
+                .isEqualTo(200);
+        String transfer = TransferIT.transfer("audit-5", 13, 16, "TRANSFER", "0.5");
+        assertThat(post(port, CHANGE, transfer, Signing.v2("writer", WRITER_SECRET, "POST", CHANGE, transfer)).status())
+                .isEqualTo(200);
+
         String audit = AUDIT.toString();
         assertThat(audit).containsPattern("key_id=writer transaction_id=audit-1 account_id=13 ")
                 .containsPattern("key_id=rotating transaction_id=audit-2 account_id=13 ")
                 .containsPattern("key_id=rotating transaction_id=audit-3 account_id=14 ")
                 .containsPattern("key_id=@legacy transaction_id=audit-4 account_id=13 ")
+                .containsPattern("key_id=writer transaction_id=audit-5 account_id=13 type=TRANSFER .* to_account_id=16 route=local")
                 .doesNotContain(WRITER_SECRET, ROTATING_OLD, HMAC_SECRET, signed.get("X-Signature"));
     }
 
