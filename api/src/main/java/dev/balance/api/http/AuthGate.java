@@ -46,7 +46,7 @@ public final class AuthGate {
         return authenticator != null;
     }
 
-    void check(Context ctx) {
+    public void check(Context ctx) {
         Access access = access(ctx.routeRoles());
         if (access == Access.PUBLIC || authenticator == null) {
             return;
