@@ -38,9 +38,11 @@ class SecureClusterIT {
     private static int portB;
     private static long ownedByA;
     private static long ownedByB;
+    private static AuditCapture audit;
 
     @BeforeAll
     static void start() {
+        audit = AuditCapture.start();
         broker = KafkaBroker.start();
         String cluster = NodeFixture.newCluster();
         portA = NodeFixture.freePort();
@@ -92,6 +94,11 @@ class SecureClusterIT {
         assertThat(read.body().at("/balance/available").asText()).isEqualTo("2.00000000");
         assertThat(verdict.body().at("/transaction/result").asText()).isEqualTo("APPLIED");
         assertThat(writeViaB.status()).isEqualTo(200);
+        assertThat(audit.text())
+                .contains("key_id=writer transaction_id=sc-1 account_id=" + ownedByB)
+                .containsPattern("key_id=writer transaction_id=sc-1 .* route=forwarded:127.0.0.1:" + portB)
+                .containsPattern("key_id=@node transaction_id=sc-1 .* route=local forwarded_by=127.0.0.1:" + portA)
+                .doesNotContain(NEW, OLD);
         assertThat(b.counters().count(Result.APPLIED)).isGreaterThanOrEqualTo(1);
         assertThat(a.counters().count(Result.APPLIED)).isGreaterThanOrEqualTo(1);
 

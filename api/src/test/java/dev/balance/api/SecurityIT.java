@@ -8,20 +8,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.balance.api.NodeFixture.Answer;
 import dev.balance.topology.testkit.KafkaBroker;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.WriterAppender;
-import org.apache.logging.log4j.core.config.Configuration;
-import org.apache.logging.log4j.core.config.LoggerConfig;
-import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,11 +35,11 @@ class SecurityIT {
     private static KafkaBroker broker;
     private static BalanceNode node;
     private static int port;
-    private static final StringWriter AUDIT = new StringWriter();
+    private static AuditCapture audit;
 
     @BeforeAll
     static void start() {
-        captureAudit();
+        audit = AuditCapture.start();
         broker = KafkaBroker.start();
         port = NodeFixture.freePort();
         node = NodeFixture.startNode(NodeFixture.env(broker, NodeFixture.newCluster(), port, Map.of(
@@ -236,8 +228,7 @@ class SecurityIT {
         assertThat(post(port, CHANGE, transfer, Signing.v2("writer", WRITER_SECRET, "POST", CHANGE, transfer)).status())
                 .isEqualTo(200);
 
-        String audit = AUDIT.toString();
-        assertThat(audit).containsPattern("key_id=writer transaction_id=audit-1 account_id=13 ")
+        assertThat(audit.text()).containsPattern("key_id=writer transaction_id=audit-1 account_id=13 ")
                 .containsPattern("key_id=rotating transaction_id=audit-2 account_id=13 ")
                 .containsPattern("key_id=rotating transaction_id=audit-3 account_id=14 ")
                 .containsPattern("key_id=@legacy transaction_id=audit-4 account_id=13 ")
@@ -309,19 +300,5 @@ class SecurityIT {
         Map<String, String> changed = new HashMap<>(headers);
         changed.remove(name);
         return changed;
-    }
-
-    /** Adds a writer to the audit logger, so the test reads the lines the node writes. */
-    private static void captureAudit() {
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        Configuration configuration = context.getConfiguration();
-        WriterAppender appender = WriterAppender.newBuilder().setName("audit-capture").setTarget(AUDIT)
-                .setLayout(PatternLayout.newBuilder().withPattern("%m%n").build()).build();
-        appender.start();
-        configuration.addAppender(appender);
-        LoggerConfig audit = new LoggerConfig("dev.balance.audit", Level.INFO, true);
-        audit.addAppender(appender, Level.INFO, null);
-        configuration.addLogger("dev.balance.audit", audit);
-        context.updateLoggers();
     }
 }
