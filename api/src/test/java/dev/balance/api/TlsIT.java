@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two nodes serving HTTPS from PEM files (a self-signed certificate made by the JDK's keytool),
- * with keys configured: clients reach them over TLS, they forward to each other over TLS, and
- * /metrics is on a plain port of its own.
+ * with keys and an explicit NODE_SECRET configured: clients reach them over TLS, they forward to
+ * each other over TLS, and /metrics is on a plain port of its own.
  */
 class TlsIT {
 
@@ -63,7 +63,9 @@ class TlsIT {
         portA = NodeFixture.freePort();
         portB = NodeFixture.freePort();
         metricsPortA = NodeFixture.freePort();
+        // The node key is configured explicitly here (SecureClusterIT covers keys derived from write secrets).
         Map<String, String> tls = Map.of("DEV_MODE", "false", "API_KEYS", "writer:" + WRITER + ":write",
+                "NODE_SECRET", "node-to-node-secret-0123456789",
                 "TLS_CERT_FILE", certFile.toString(), "TLS_KEY_FILE", keyFile.toString());
         Map<String, String> envA = new HashMap<>(tls);
         envA.put("METRICS_PORT", Integer.toString(metricsPortA));
