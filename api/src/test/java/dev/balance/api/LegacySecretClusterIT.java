@@ -4,12 +4,10 @@ import static dev.balance.api.NodeFixture.change;
 import static dev.balance.api.NodeFixture.get;
 import static dev.balance.api.NodeFixture.post;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.balance.api.NodeFixture.Answer;
 import dev.balance.topology.model.Result;
 import dev.balance.topology.testkit.KafkaBroker;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,10 +37,7 @@ class LegacySecretClusterIT {
         Map<String, String> env = Map.of("DEV_MODE", "false", "HMAC_SECRET", SECRET);
         a = NodeFixture.startNode(NodeFixture.env(broker, cluster, portA, env));
         b = NodeFixture.startNode(NodeFixture.env(broker, cluster, portB, env));
-        MultiNodeIT.awaitBothOwnPartitions(a, portA, portB);
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> b.ready()
-                && readStatus(portA, MultiNodeIT.accountOwnedBy(a, portB)) == 200
-                && readStatus(portB, MultiNodeIT.accountOwnedBy(a, portA)) == 200);
+        NodeFixture.awaitSettled(a, portA, b, portB, LegacySecretClusterIT::readStatus);
     }
 
     @AfterAll

@@ -100,6 +100,24 @@ final class NodeFixture {
         return true;
     }
 
+    /** How a test reads an account through a node, signed as its cluster requires: the HTTP status. */
+    @FunctionalInterface
+    interface ReadStatus {
+        int read(int port, long account) throws Exception;
+    }
+
+    /**
+     * Waits until two nodes each own partitions, agree on a stable assignment, and each answers a
+     * read of an account the other owns: the group has settled and forwarding works both ways.
+     */
+    static void awaitSettled(BalanceNode a, int portA, BalanceNode b, int portB, ReadStatus readStatus) {
+        MultiNodeIT.awaitBothOwnPartitions(a, portA, portB);
+        awaitStableAssignment(java.util.List.of(a, b));
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> b.ready()
+                && readStatus.read(portA, MultiNodeIT.accountOwnedBy(a, portB)) == 200
+                && readStatus.read(portB, MultiNodeIT.accountOwnedBy(a, portA)) == 200);
+    }
+
     static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

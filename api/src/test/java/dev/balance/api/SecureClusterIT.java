@@ -4,13 +4,11 @@ import static dev.balance.api.NodeFixture.change;
 import static dev.balance.api.NodeFixture.get;
 import static dev.balance.api.NodeFixture.post;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.balance.api.NodeFixture.Answer;
 import dev.balance.topology.model.Result;
 import dev.balance.topology.testkit.KafkaBroker;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -51,13 +49,9 @@ class SecureClusterIT {
                 "API_KEYS", "writer:" + OLD + ":write,writer:" + NEW + ":write,reader:" + READER + ":read")));
         b = NodeFixture.startNode(NodeFixture.env(broker, cluster, portB, Map.of("DEV_MODE", "false",
                 "API_KEYS", "writer:" + NEW + ":write,reader:" + READER + ":read")));
-        MultiNodeIT.awaitBothOwnPartitions(a, portA, portB);
-        // Both nodes answer reads of the other's accounts once the group has settled.
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            ownedByA = MultiNodeIT.accountOwnedBy(a, portA);
-            ownedByB = MultiNodeIT.accountOwnedBy(a, portB);
-            return b.ready() && readStatus(portA, ownedByB) == 200 && readStatus(portB, ownedByA) == 200;
-        });
+        NodeFixture.awaitSettled(a, portA, b, portB, SecureClusterIT::readStatus);
+        ownedByA = MultiNodeIT.accountOwnedBy(a, portA);
+        ownedByB = MultiNodeIT.accountOwnedBy(a, portB);
     }
 
     private static int readStatus(int port, long account) {

@@ -3,7 +3,6 @@ package dev.balance.api;
 import static dev.balance.api.NodeFixture.change;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.balance.topology.testkit.KafkaBroker;
@@ -71,11 +70,7 @@ class TlsIT {
         envA.put("METRICS_PORT", Integer.toString(metricsPortA));
         a = NodeFixture.startNode(NodeFixture.env(broker, cluster, portA, envA));
         b = NodeFixture.startNode(NodeFixture.env(broker, cluster, portB, tls));
-        MultiNodeIT.awaitBothOwnPartitions(a, portA, portB);
-        // Both nodes answer reads of the other's accounts once the group has settled.
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() ->
-                b.ready() && readStatus(portA, MultiNodeIT.accountOwnedBy(a, portB)) == 200
-                        && readStatus(portB, MultiNodeIT.accountOwnedBy(a, portA)) == 200);
+        NodeFixture.awaitSettled(a, portA, b, portB, TlsIT::readStatus);
     }
 
     private static int readStatus(int port, long account) throws IOException, InterruptedException {
