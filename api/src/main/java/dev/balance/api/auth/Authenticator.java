@@ -88,7 +88,7 @@ public final class Authenticator {
         if (!SIGNATURE.matcher(signature).matches()) {
             return Outcome.refused(Refusal.MALFORMED);
         }
-        List<ApiKey> candidates = credentials.keys().stream().filter(key -> key.id().equals(keyId)).toList();
+        List<ApiKey> candidates = credentials.keys(keyId);
         if (candidates.isEmpty()) {
             return Outcome.refused(Refusal.UNKNOWN_KEY);
         }

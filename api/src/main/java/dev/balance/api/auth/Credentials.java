@@ -25,11 +25,16 @@ public final class Credentials {
     private static final byte[] NODE_KEY_LABEL = "balance node-to-node v1".getBytes(StandardCharsets.UTF_8);
 
     private final List<ApiKey> keys;
+    private final Map<String, List<ApiKey>> keysById;
     private final String legacySecret;
     private final List<String> nodeSecrets;
 
     private Credentials(List<ApiKey> keys, String legacySecret, List<String> nodeSecrets) {
         this.keys = List.copyOf(keys);
+        Map<String, List<ApiKey>> byId = new HashMap<>();
+        keys.forEach(key -> byId.computeIfAbsent(key.id(), id -> new ArrayList<>()).add(key));
+        byId.replaceAll((id, entries) -> List.copyOf(entries));
+        this.keysById = Map.copyOf(byId);
         this.legacySecret = legacySecret;
         this.nodeSecrets = List.copyOf(nodeSecrets);
     }
@@ -109,6 +114,11 @@ public final class Credentials {
 
     public List<ApiKey> keys() {
         return keys;
+    }
+
+    /** The entries of one key id: one, or two while its secret is rotated; empty for an unknown id. */
+    public List<ApiKey> keys(String id) {
+        return keysById.getOrDefault(id, List.of());
     }
 
     /** HMAC_SECRET, or null. */
