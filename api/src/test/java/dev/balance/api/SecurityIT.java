@@ -155,6 +155,7 @@ class SecurityIT {
         assertUnauthorized(post(port, CHANGE, body, Signing.v2("writer", WRITER_SECRET, now + 120_000, "POST", CHANGE, body)));
         assertThat(post(port, CHANGE, body, Signing.v2("writer", WRITER_SECRET, now - 30_000, "POST", CHANGE, body)).status())
                 .isEqualTo(200);
+        assertThat(refusals("EXPIRED")).isGreaterThanOrEqualTo(2);
     }
 
     @Test
@@ -281,6 +282,13 @@ class SecurityIT {
         assertThat(body.get("error").asText()).isEqualTo("UNAUTHORIZED");
         assertThat(body.get("error_message").asText()).isEqualTo("missing or invalid request signature");
         assertThat(body.size()).isEqualTo(3);
+    }
+
+    /** The node's count of 401s for one reason, from its Prometheus exposition. */
+    private static double refusals(String reason) {
+        String prefix = "balance_auth_refused_total{reason=\"" + reason + "\"} ";
+        return get(port, "/metrics").raw().body().lines().filter(line -> line.startsWith(prefix))
+                .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length()))).findFirst().orElse(-1);
     }
 
     private static long balanceVersion(long account) {
