@@ -104,6 +104,15 @@ class SecureClusterIT {
         assertThat(batchAnswer.status()).isEqualTo(200);
         assertThat(results.get(0).get("code").asInt()).isEqualTo(200);
         assertThat(results.get(1).get("code").asInt()).isEqualTo(200);
+
+        // And a read key's lookup through A gets B's item from B under the node key
+        String lookup = "[{\"account_id\":" + ownedByA + ",\"currency_code\":\"USDT\"},{\"account_id\":" + ownedByB
+                + ",\"currency_code\":\"USDT\"}]";
+        Answer looked = post(portA, "/api/v1/balances/lookup", lookup,
+                Signing.v2("reader", READER, "POST", "/api/v1/balances/lookup", lookup));
+        assertThat(looked.status()).as(looked.raw().body()).isEqualTo(200);
+        assertThat(looked.body().at("/results/0/balance/available").asText()).isEqualTo("5.000000");
+        assertThat(looked.body().at("/results/1/balance/available").asText()).isEqualTo("7.000000");
     }
 
     @Test

@@ -31,6 +31,7 @@ class SecurityIT {
     private static final String HMAC_SECRET = "legacy-shared-secret";
     private static final String CHANGE = "/api/v1/balance/change";
     private static final String BATCH = "/api/v1/balance/changes";
+    private static final String LOOKUP = "/api/v1/balances/lookup";
 
     private static KafkaBroker broker;
     private static BalanceNode node;
@@ -72,7 +73,8 @@ class SecurityIT {
                 get(port, "/api/v1/balance/1"),
                 get(port, "/api/v1/transactions/1/t1"),
                 post(port, CHANGE, change("u1", 1, "BTC", "DEPOSIT", "1")),
-                post(port, BATCH, "[" + change("u2", 1, "BTC", "DEPOSIT", "1") + "]"));
+                post(port, BATCH, "[" + change("u2", 1, "BTC", "DEPOSIT", "1") + "]"),
+                post(port, LOOKUP, "[{\"account_id\":1,\"currency_code\":\"BTC\"}]"));
 
         for (Answer answer : answers) {
             assertThat(answer.status()).isEqualTo(401);
@@ -91,6 +93,19 @@ class SecurityIT {
         assertThat(byReader.status()).isEqualTo(200);
         assertThat(byReader.body().at("/balance/version").asLong()).isZero();
         assertThat(byWriter.status()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldLetAReadKeyLookUpBalancesThoughTheLookupIsAPost() {
+        String body = "[{\"account_id\":2,\"currency_code\":\"BTC\"},{\"account_id\":2}]";
+
+        Answer answer = post(port, LOOKUP, body, Signing.v2("reader", READER_SECRET, "POST", LOOKUP, body));
+        Answer reusedOnAChange = post(port, CHANGE, body, Signing.v2("reader", READER_SECRET, "POST", LOOKUP, body));
+
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.body().get("results")).hasSize(2);
+        assertThat(answer.body().at("/results/0/code").asInt()).isEqualTo(200);
+        assertUnauthorized(reusedOnAChange);
     }
 
     @Test
