@@ -2,7 +2,8 @@ package dev.balance.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.balance.api.http.RequestSigner;
+import dev.balance.api.auth.Authenticator;
+import dev.balance.api.auth.Signatures;
 import dev.balance.sink.mysql.MysqlSinkConfig;
 import dev.balance.sink.redis.RedisSinkConfig;
 import java.io.IOException;
@@ -43,8 +44,9 @@ import redis.clients.jedis.resps.ScanResult;
  * code is 1 (0 when there is none, 2 when a store cannot be read).
  *
  * <p>Environment: NODE_URL (http://127.0.0.1:8080), MYSQL_URL / MYSQL_USER / MYSQL_PASSWORD and
- * REDIS_URL / REDIS_PASSWORD / REDIS_KEY_PREFIX as for the sinks, HMAC_SECRET (signs the lookups
- * when the node needs it), RECONCILE_WAIT_MS (60000), LOOKUP_SIZE_MAX (1000).
+ * REDIS_URL / REDIS_PASSWORD / REDIS_KEY_PREFIX as for the sinks, API_KEY_ID / API_KEY_SECRET (a key
+ * of the node's API_KEYS, a read key is enough: the lookups are signed with it), or HMAC_SECRET (the
+ * earlier scheme) when the node has no keys, RECONCILE_WAIT_MS (60000), LOOKUP_SIZE_MAX (1000).
  */
 public final class Reconcile {
 
@@ -72,11 +74,12 @@ public final class Reconcile {
         }
     }
 
-    record Settings(URI nodeUrl, MysqlSinkConfig mysql, RedisSinkConfig redis, String hmacSecret, long waitMs,
-                    int lookupSizeMax) {
+    record Settings(URI nodeUrl, MysqlSinkConfig mysql, RedisSinkConfig redis, String apiKeyId, String apiKeySecret,
+                    String hmacSecret, long waitMs, int lookupSizeMax) {
         static Settings fromEnv(Map<String, String> env) {
             return new Settings(URI.create(env.getOrDefault("NODE_URL", "http://127.0.0.1:8080").replaceAll("/+$", "")),
-                    MysqlSinkConfig.fromEnv(env), RedisSinkConfig.fromEnv(env), env.get("HMAC_SECRET"),
+                    MysqlSinkConfig.fromEnv(env), RedisSinkConfig.fromEnv(env), env.get("API_KEY_ID"),
+                    env.get("API_KEY_SECRET"), env.get("HMAC_SECRET"),
                     Long.parseLong(env.getOrDefault("RECONCILE_WAIT_MS", "60000")),
                     Integer.parseInt(env.getOrDefault("LOOKUP_SIZE_MAX", "1000")));
         }
@@ -311,11 +314,15 @@ public final class Reconcile {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(settings.nodeUrl() + "/api/v1/balances/lookup"))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
-        if (settings.hmacSecret() != null && !settings.hmacSecret().isBlank()) {
-            String timestamp = Long.toString(System.currentTimeMillis());
-            RequestSigner signer = new RequestSigner(settings.hmacSecret(), 60_000);
-            request.header(RequestSigner.TIMESTAMP_HEADER, timestamp)
-                    .header(RequestSigner.SIGNATURE_HEADER, signer.sign(timestamp, bytes));
+        String timestamp = Long.toString(System.currentTimeMillis());
+        if (present(settings.apiKeyId()) && present(settings.apiKeySecret())) {
+            request.header(Authenticator.KEY_ID_HEADER, settings.apiKeyId())
+                    .header(Authenticator.TIMESTAMP_HEADER, timestamp)
+                    .header(Authenticator.SIGNATURE_HEADER, Signatures.v2(settings.apiKeySecret(), timestamp, "POST",
+                            "/api/v1/balances/lookup", bytes));
+        } else if (present(settings.hmacSecret())) {
+            request.header(Authenticator.TIMESTAMP_HEADER, timestamp)
+                    .header(Authenticator.SIGNATURE_HEADER, Signatures.legacy(settings.hmacSecret(), timestamp, bytes));
         }
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
@@ -323,6 +330,10 @@ public final class Reconcile {
                     + response.body());
         }
         return mapper.readTree(response.body());
+    }
+
+    private static boolean present(String value) {
+        return value != null && !value.isBlank();
     }
 
     private static String key(long account, String currency) {

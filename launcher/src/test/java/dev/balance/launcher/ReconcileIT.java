@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.balance.api.BalanceNode;
 import dev.balance.api.NodeConfig;
+import dev.balance.api.auth.Signatures;
 import dev.balance.sink.mysql.MysqlSink;
 import dev.balance.sink.mysql.MysqlSinkConfig;
 import dev.balance.sink.redis.RedisSink;
@@ -35,10 +36,13 @@ import redis.clients.jedis.RedisClient;
 /**
  * {@code scripts/reconcile} against a real node, both sinks, MySQL and Redis: nothing to report
  * after changes (transfers included) once the sinks caught up, and every difference a test plants
- * in MySQL's balances, its journal or Redis is reported.
+ * in MySQL's balances, its journal or Redis is reported. The node requires signatures: the test
+ * writes with a write key, the reconciliation reads with a read key.
  */
 class ReconcileIT {
 
+    private static final String WRITER_SECRET = "reconcile-writer-secret-0123";
+    private static final String READER_SECRET = "reconcile-reader-secret-0123";
     private static final String MYSQL_SERVER = "jdbc:mysql://127.0.0.1:3306/";
 
     private KafkaBroker broker;
@@ -67,7 +71,10 @@ class ReconcileIT {
         env.put("TOPIC_PREFIX", cluster + "-");
         env.put("TOPIC_PARTITIONS", "4");
         env.put("STREAM_THREADS", "1");
-        env.put("DEV_MODE", "true");
+        env.put("DEV_MODE", "false");
+        env.put("API_KEYS", "writer:" + WRITER_SECRET + ":write,reconcile:" + READER_SECRET + ":read");
+        env.put("API_KEY_ID", "reconcile");
+        env.put("API_KEY_SECRET", READER_SECRET);
         env.put("BALANCE_EVENTS_TOPIC", cluster + "-balance-events");
         env.put("BALANCE_DLQ_TOPIC", cluster + "-balance-dlq");
         env.put("MYSQL_URL", MYSQL_SERVER + database);
@@ -171,8 +178,12 @@ class ReconcileIT {
     }
 
     private void post(String body) throws Exception {
+        String timestamp = Long.toString(System.currentTimeMillis());
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/api/v1/balance/change"))
+                .header("X-Key-Id", "writer").header("X-Timestamp", timestamp)
+                .header("X-Signature", Signatures.v2(WRITER_SECRET, timestamp, "POST", "/api/v1/balance/change",
+                        body.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     }
