@@ -47,8 +47,11 @@ public final class AuthGate {
     }
 
     public void check(Context ctx) {
+        if (authenticator == null) {
+            return;
+        }
         Access access = access(ctx.routeRoles());
-        if (access == Access.PUBLIC || authenticator == null) {
+        if (access == Access.PUBLIC) {
             return;
         }
         Authenticator.Outcome outcome = authenticator.authenticate(new Authenticator.Request(ctx.method().name(),
