@@ -141,8 +141,8 @@ public final class BalanceNode implements AutoCloseable {
         StatusRoutes status = new StatusRoutes(mapper, registry, streams, settings.topics().changes(), config.selfHostPort(),
                 this::ready);
         if (config.metricsPort() != 0) {
-            metricsHttp = HttpApi.metricsServer(registry, status, config.httpHost(), config.metricsPort());
-            LOG.info("metrics and the status page on http://{}:{}", config.httpHost(), metricsHttp.port());
+            metricsHttp = HttpApi.metricsServer(registry, config.httpHost(), config.metricsPort());
+            LOG.info("metrics on http://{}:{}/metrics", config.httpHost(), metricsHttp.port());
         }
         HttpApi.Listener listener = new HttpApi.Listener(config.httpHost(), config.httpPort(), config.tls(),
                 config.metricsPort() == 0);

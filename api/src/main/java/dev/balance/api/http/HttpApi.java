@@ -82,9 +82,7 @@ public final class HttpApi {
             config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction, Access.READ);
             // A read with a body: a POST that read keys may call.
             config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup, Access.READ);
-            if (listener.serveMetrics()) {
-                status.register(config.routes);
-            }
+            status.register(config.routes);
             config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")), Access.PUBLIC);
             config.routes.get("/ready", ctx -> {
                 if (!ready.getAsBoolean()) {
@@ -115,12 +113,11 @@ public final class HttpApi {
         });
     }
 
-    /** /metrics and the status page, plain HTTP, on a port of their own (METRICS_PORT) that a deployment keeps internal. */
-    public static Javalin metricsServer(PrometheusMeterRegistry registry, StatusRoutes status, String host, int port) {
+    /** /metrics alone, plain HTTP, on a port of its own (METRICS_PORT) that a deployment keeps internal. */
+    public static Javalin metricsServer(PrometheusMeterRegistry registry, String host, int port) {
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.routes.get("/metrics", ctx -> scrape(ctx, registry));
-            status.register(config.routes);
         }).start(host, port);
     }
 

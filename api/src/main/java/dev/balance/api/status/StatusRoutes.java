@@ -69,10 +69,10 @@ public final class StatusRoutes {
     }
 
     public void register(RoutesConfig routes) {
-        // Like /metrics, the page and its data (meters and assignment, no balances) need no signature.
+        // The page and its files are static and hold no data; the data is a read, signed where reads are.
         routes.get(PAGE_PATH, ctx -> asset(ctx, "index.html"), Access.PUBLIC);
         routes.get(ASSETS_PATH, ctx -> asset(ctx, ctx.pathParam("file")), Access.PUBLIC);
-        routes.get(DATA_PATH, this::status, Access.PUBLIC);
+        routes.get(DATA_PATH, this::status, Access.READ);
     }
 
     private void asset(Context ctx, String file) {
