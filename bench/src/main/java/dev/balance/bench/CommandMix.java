@@ -91,7 +91,7 @@ final class CommandMix {
     }
 
     private ChangeCommand fresh(int account) {
-        if (transferPerMille > 0 && available[account] > 0 && random.nextInt(1000) < transferPerMille) {
+        if (transferPerMille > 0 && random.nextInt(1000) < transferPerMille) {
             return transfer(account);
         }
         int roll = random.nextInt(100);
@@ -125,7 +125,8 @@ final class CommandMix {
     }
 
     private ChangeCommand transfer(int account) {
-        long amount = random.nextInt(100) < WITHDRAW_BEYOND_BALANCE_PERCENT
+        // From an empty account (most of a million accounts early in a run) the transfer is refused.
+        long amount = random.nextInt(100) < WITHDRAW_BEYOND_BALANCE_PERCENT || available[account] == 0
                 ? available[account] + 1 + random.nextLong(DEPOSIT_MINOR_UNITS_MAX)
                 : 1 + random.nextLong(available[account]);
         long receiver = accounts + 1 + random.nextInt(RECEIVERS);

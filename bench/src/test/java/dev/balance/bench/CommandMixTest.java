@@ -128,7 +128,7 @@ class CommandMixTest {
             }
         }
 
-        assertThat(transfers / (double) COMMANDS).isBetween(0.12, 0.2);
+        assertThat(transfers / (double) COMMANDS).isBetween(0.18, 0.22);
         assertThat(mix.typeCounts().get("TRANSFER")).isEqualTo(transfers);
         assertThat(mix.appliedTransfers()).isEqualTo(applied).isPositive();
         assertThat(mix.expectedResults().values().stream().mapToLong(Long::longValue).sum())
