@@ -382,6 +382,49 @@ class ApiContractIT {
         }
     }
 
+    /**
+     * A read with no query is answered by the node's fast lane when the node owns the account; the
+     * same read with a query the routes ignore goes through the routes. Both must answer alike, and
+     * both must be counted under the route's timer.
+     */
+    @Test
+    void shouldAnswerLocalReadsAlikeOnTheFastLaneAndThroughTheRoutes() {
+        long account = newAccount();
+        post(port, "/api/v1/balance/change", change("lane-1", account, "USDT", "DEPOSIT", "12.5"));
+        post(port, "/api/v1/balance/change", change("lane-2", account, "BTC", "WITHDRAW", "1"));
+        List<String> paths = List.of("/api/v1/balance/" + account + "/USDT", "/api/v1/balance/" + account + "/ETH",
+                "/api/v1/balance/" + account, "/api/v1/transactions/" + account + "/lane-1",
+                "/api/v1/transactions/" + account + "/lane-2");
+        for (String path : paths) {
+            double countBefore = requestCount(routeOf(path));
+
+            Answer lane = get(port, path, Map.of("X-Request-Id", "lane-check-1"));
+            Answer routes = get(port, path + "?via=routes", Map.of("X-Request-Id", "lane-check-1"));
+            Answer fresh = get(port, path);
+
+            assertThat(lane.status()).as(path).isEqualTo(200);
+            assertThat(lane.raw().body()).as(path).isEqualTo(routes.raw().body());
+            assertThat(lane.header("Content-Type")).as(path).isEqualTo(routes.header("Content-Type"));
+            assertThat(lane.header("X-Request-Id")).as(path).contains("lane-check-1");
+            assertThat(fresh.header("X-Request-Id").orElseThrow()).as(path).matches("[0-9a-f]{16}");
+            assertThat(requestCount(routeOf(path)) - countBefore).as(path).isEqualTo(3.0);
+        }
+        assertThat(get(port, "/api/v1/transactions/" + account + "/never").status()).isEqualTo(404);
+    }
+
+    private static String routeOf(String path) {
+        return path.startsWith("/api/v1/transactions/") ? "/api/v1/transactions/{account_id}/{transaction_id}"
+                : path.chars().filter(c -> c == '/').count() == 5 ? "/api/v1/balance/{account_id}/{currency_code}"
+                : "/api/v1/balance/{account_id}";
+    }
+
+    /** balance_http_requests_seconds_count of one GET route answered 200, from /metrics. */
+    private static double requestCount(String route) {
+        String prefix = "balance_http_requests_seconds_count{method=\"GET\",route=\"" + route + "\",status=\"200\"} ";
+        return get(port, "/metrics").raw().body().lines().filter(line -> line.startsWith(prefix))
+                .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length()))).findFirst().orElse(0);
+    }
+
     @Test
     void shouldServeHealthReadinessAndMetrics() {
         assertThat(get(port, "/health").status()).isEqualTo(200);

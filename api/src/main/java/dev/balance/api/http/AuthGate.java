@@ -11,6 +11,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +67,19 @@ public final class AuthGate {
             throw new ApiException(403, "FORBIDDEN", "this key may not make this request");
         }
         ctx.attribute(CALLER_ATTRIBUTE, caller);
+    }
+
+    /**
+     * True when a request with these parts would pass {@link #check} for {@code access}; counts and
+     * logs nothing (a request it does not admit goes to {@link #check}, which answers it).
+     */
+    boolean admits(String method, String pathWithQuery, UnaryOperator<String> headers, byte[] body, Access access) {
+        if (authenticator == null || access == Access.PUBLIC) {
+            return true;
+        }
+        Authenticator.Outcome outcome = authenticator.authenticate(new Authenticator.Request(method, pathWithQuery,
+                headers, body), clockMs.getAsLong());
+        return outcome.accepted() && outcome.caller().role().permits(access);
     }
 
     /** The caller the gate accepted; null in development mode. */

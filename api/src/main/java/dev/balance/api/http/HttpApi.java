@@ -62,14 +62,12 @@ public final class HttpApi {
                 config.jetty.addConnector((server, http) -> Tls.connector(server, http, listener.tls(), listener.host(),
                         listener.port()));
             }
+            // Successful local reads are answered before the servlet layer; the rest reaches the routes.
+            ReadLane lane = new ReadLane(queries, gate, registry);
+            config.jetty.modifyServer(server -> server.setHandler(lane));
             config.requestLogger.http((ctx, ms) -> {
                 String route = route(ctx);
-                Timer.builder("balance_http_requests")
-                        .tag("method", ctx.method().name())
-                        .tag("route", route)
-                        .tag("status", Integer.toString(ctx.statusCode()))
-                        .publishPercentileHistogram()
-                        .register(registry)
+                requestTimer(registry, ctx.method().name(), route, ctx.statusCode())
                         .record((long) (ms * 1_000_000), TimeUnit.NANOSECONDS);
                 RequestLog.finished(ctx, route, ms);
             });
@@ -119,6 +117,16 @@ public final class HttpApi {
             config.startup.showJavalinBanner = false;
             config.routes.get("/metrics", ctx -> scrape(ctx, registry));
         }).start(host, port);
+    }
+
+    /** The timer of one route, method and status (the registry keeps one per combination). */
+    static Timer requestTimer(PrometheusMeterRegistry registry, String method, String route, int status) {
+        return Timer.builder("balance_http_requests")
+                .tag("method", method)
+                .tag("route", route)
+                .tag("status", Integer.toString(status))
+                .publishPercentileHistogram()
+                .register(registry);
     }
 
     private static void scrape(Context ctx, PrometheusMeterRegistry registry) {

@@ -52,22 +52,37 @@ public final class QueryRoutes {
         if (read == null) {
             return;
         }
-        Balance balance = stores.balance(read.partition(), accountId, currency, read.stale());
-        if (balance == null) {
-            balance = Balance.zero(currencies.scale(currency));
-        }
         if (!read.stale()) {
-            // The hottest read: its answer written as text, without a tree.
-            StringBuilder body = new StringBuilder(224).append("{\"success\":true,\"balance\":");
-            Responses.appendBalance(body, accountId, currency, balance);
-            HttpApi.write(ctx, 200, body.append('}').toString().getBytes(StandardCharsets.UTF_8));
+            HttpApi.write(ctx, 200, balanceBody(read.partition(), accountId, currency));
             return;
         }
         ObjectNode body = mapper.createObjectNode();
         body.put("success", true);
-        body.set("balance", responses.balance(accountId, currency, balance));
+        body.set("balance", responses.balance(accountId, currency, balanceOrZero(read.partition(), accountId, currency, true)));
         read.annotate(body, stores);
         HttpApi.send(ctx, 200, body);
+    }
+
+    /** The answer to a fresh read of one balance from this node's store (the hottest read: text, no tree). */
+    byte[] balanceBody(int partition, long accountId, String currency) {
+        Balance balance = balanceOrZero(partition, accountId, currency, false);
+        StringBuilder body = new StringBuilder(224).append("{\"success\":true,\"balance\":");
+        Responses.appendBalance(body, accountId, currency, balance);
+        return body.append('}').toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Balance balanceOrZero(int partition, long accountId, String currency, boolean stale) {
+        Balance balance = stores.balance(partition, accountId, currency, stale);
+        return balance != null ? balance : Balance.zero(currencies.scale(currency));
+    }
+
+    /** The partition of the account when this node is its active owner, else -1. */
+    int localPartition(long accountId) {
+        return ownership.activeOwner(accountId) instanceof Owner.Local local ? local.partition() : -1;
+    }
+
+    boolean knownCurrency(String currency) {
+        return currencies.contains(currency);
     }
 
     public void balances(Context ctx) {
@@ -76,6 +91,15 @@ public final class QueryRoutes {
         if (read == null) {
             return;
         }
+        HttpApi.send(ctx, 200, balancesBody(read, accountId));
+    }
+
+    /** The answer to a fresh read of all balances of an account from this node's store. */
+    byte[] balancesBody(int partition, long accountId) {
+        return balancesBody(new Read(partition, false, false), accountId).toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private ObjectNode balancesBody(Read read, long accountId) {
         ObjectNode body = mapper.createObjectNode();
         body.put("success", true);
         body.put("account_id", accountId);
@@ -84,7 +108,7 @@ public final class QueryRoutes {
             list.add(responses.balance(accountId, entry.currency(), entry.balance()));
         }
         read.annotate(body, stores);
-        HttpApi.send(ctx, 200, body);
+        return body;
     }
 
     public void transaction(Context ctx) {
@@ -98,11 +122,25 @@ public final class QueryRoutes {
         if (read == null) {
             return;
         }
+        ObjectNode body = transactionBody(read, accountId, transactionId);
+        if (body == null) {
+            throw new ApiException(404, "NOT_FOUND", "no transaction " + transactionId + " on account " + accountId
+                    + " (unknown, not decided yet, or past retention)");
+        }
+        HttpApi.send(ctx, 200, body);
+    }
+
+    /** The answer to a fresh read of a transaction from this node's store; null when it is unknown here. */
+    byte[] transactionBody(int partition, long accountId, String transactionId) {
+        ObjectNode body = transactionBody(new Read(partition, false, false), accountId, transactionId);
+        return body == null ? null : body.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private ObjectNode transactionBody(Read read, long accountId, String transactionId) {
         BalanceEvent event = stores.transaction(read.partition(), accountId, transactionId, read.stale());
         List<BalanceEvent> legs = stores.legs(read.partition(), accountId, transactionId, read.stale());
         if (event == null && legs.isEmpty()) {
-            throw new ApiException(404, "NOT_FOUND", "no transaction " + transactionId + " on account " + accountId
-                    + " (unknown, not decided yet, or past retention)");
+            return null;
         }
         ObjectNode body = mapper.createObjectNode();
         body.put("success", true);
@@ -115,7 +153,7 @@ public final class QueryRoutes {
             }
         }
         read.annotate(body, stores);
-        HttpApi.send(ctx, 200, body);
+        return body;
     }
 
     /** Where to read from; null when the request was forwarded and the answer already relayed. */

@@ -29,14 +29,28 @@ public final class RequestLog {
 
     /** Runs first on every request. */
     static void start(Context ctx) {
-        String given = ctx.header(REQUEST_ID_HEADER);
-        // A random 64-bit id is plenty to find a request's lines, and unlike UUID.randomUUID() it does not
-        // draw on the shared SecureRandom on every request.
-        String id = given != null && PLAIN_TOKEN.matcher(given).matches() ? given
-                : String.format("%016x", ThreadLocalRandom.current().nextLong());
+        String id = requestId(ctx.header(REQUEST_ID_HEADER));
         ctx.attribute(REQUEST_ID, id);
         ctx.header(REQUEST_ID_HEADER, id);
     }
+
+    /** The caller's id when it is a plain token, else a new one. */
+    static String requestId(String given) {
+        if (given != null && PLAIN_TOKEN.matcher(given).matches()) {
+            return given;
+        }
+        // A random 64-bit id is plenty to find a request's lines, and unlike UUID.randomUUID() it does not
+        // draw on the shared SecureRandom on every request; 16 hex digits, without String.format's parser.
+        long random = ThreadLocalRandom.current().nextLong();
+        char[] digits = new char[16];
+        for (int i = 15; i >= 0; i--) {
+            digits[i] = HEX[(int) (random & 0xf)];
+            random >>>= 4;
+        }
+        return new String(digits);
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     /** Names the change a request is about, for the lines logged about it. */
     public static void change(Context ctx, long accountId, String transactionId) {
@@ -47,32 +61,51 @@ public final class RequestLog {
     /** One line per finished request. */
     static void finished(Context ctx, String route, float ms) {
         int status = ctx.statusCode();
-        boolean enabled = status >= 500 ? ACCESS.isWarnEnabled() : status >= 400 ? ACCESS.isInfoEnabled() : ACCESS.isDebugEnabled();
-        if (!enabled) {
+        if (!enabled(status)) {
             return;
         }
-        withIds(ctx, () -> {
-            String format = "{} {} {} in {} ms";
-            Object[] args = {ctx.method().name(), route, status, String.format("%.1f", ms)};
-            if (status >= 500) {
-                ACCESS.warn(format, args);
-            } else if (status >= 400) {
-                ACCESS.info(format, args);
-            } else {
-                ACCESS.debug(format, args);
-            }
-        });
+        withIds(ctx, () -> line(ctx.method().name(), route, status, ms));
+    }
+
+    /** The same line for a request answered outside the routes ({@link ReadLane}): a 200 read. */
+    static void finished(String method, String route, int status, float ms, String requestId, long accountId,
+                         String transactionId) {
+        if (!enabled(status)) {
+            return;
+        }
+        withIds(requestId, Long.toString(accountId), transactionId, () -> line(method, route, status, ms));
+    }
+
+    private static boolean enabled(int status) {
+        return status >= 500 ? ACCESS.isWarnEnabled() : status >= 400 ? ACCESS.isInfoEnabled() : ACCESS.isDebugEnabled();
+    }
+
+    private static void line(String method, String route, int status, float ms) {
+        String format = "{} {} {} in {} ms";
+        Object[] args = {method, route, status, String.format("%.1f", ms)};
+        if (status >= 500) {
+            ACCESS.warn(format, args);
+        } else if (status >= 400) {
+            ACCESS.info(format, args);
+        } else {
+            ACCESS.debug(format, args);
+        }
     }
 
     /** Runs {@code logging} with the request's ids in the logging context of this thread. */
     static void withIds(Context ctx, Runnable logging) {
+        String account = ctx.attribute(ACCOUNT_ID);
+        String transaction = ctx.attribute(TRANSACTION_ID);
+        withIds(ctx.attribute(REQUEST_ID), account != null ? account : ctx.pathParamMap().get(ACCOUNT_ID),
+                transaction != null ? transaction : ctx.pathParamMap().get(TRANSACTION_ID), logging);
+    }
+
+    private static void withIds(String requestId, String accountId, String transactionId, Runnable logging) {
         Map<String, String> before = MDC.getCopyOfContextMap();
         try {
-            put(REQUEST_ID, ctx.attribute(REQUEST_ID));
-            String account = ctx.attribute(ACCOUNT_ID);
-            put(ACCOUNT_ID, account != null ? account : ctx.pathParamMap().get(ACCOUNT_ID));
-            String transaction = ctx.attribute(TRANSACTION_ID);
-            put(TRANSACTION_ID, transaction != null ? transaction : ctx.pathParamMap().get(TRANSACTION_ID));
+            put(REQUEST_ID, requestId);
+            put(ACCOUNT_ID, accountId);
+            put(TRANSACTION_ID, transactionId);
             logging.run();
         } finally {
             if (before == null) {
