@@ -1,13 +1,9 @@
 package dev.balance.bench;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -21,8 +17,8 @@ import java.util.function.Function;
 
 /**
  * A closed-model HTTP/1.1 load generator cheap enough to sit beside the node on two cores: one
- * thread and one kept-alive blocking socket per connection, requests written as bytes, answers
- * parsed only as far as the status line and Content-Length. The JDK's HttpClient costs about a
+ * thread and one selector for all kept-alive connections, requests written as bytes, answers
+ * parsed only as far as the status line and Content-Length (or chunks). The JDK's HttpClient costs about a
  * millisecond of CPU per request here, which would be most of what a read benchmark measured.
  *
  * <p>Only what the node sends is understood: a status line, headers with Content-Length, a body.
@@ -70,7 +66,7 @@ final class LeanHttpLoad implements AutoCloseable {
         this.port = base.getPort();
         this.connectionsMax = connectionsMax;
         java.util.concurrent.atomic.AtomicInteger counter = new java.util.concurrent.atomic.AtomicInteger();
-        this.threads = java.util.concurrent.Executors.newFixedThreadPool(connectionsMax, runnable -> {
+        this.threads = java.util.concurrent.Executors.newFixedThreadPool(1, runnable -> {
             Thread thread = new Thread(runnable, "loadgen-lean-" + counter.incrementAndGet());
             thread.setDaemon(true);
             return thread;
@@ -136,21 +132,19 @@ final class LeanHttpLoad implements AutoCloseable {
             throw new IllegalArgumentException("at most " + connectionsMax + " connections");
         }
         SplittableRandom seeds = new SplittableRandom(seed);
-        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
-        for (int i = 0; i < connections; i++) {
-            SplittableRandom random = seeds.split();
-            running.add(threads.submit(() -> run(more, requests, check, random, latency, statuses, count, errors)));
-        }
-        for (java.util.concurrent.Future<?> connection : running) {
-            try {
-                connection.get(durationNanos / 1_000_000 + READ_TIMEOUT_MS + CONNECT_TIMEOUT_MS,
-                        java.util.concurrent.TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                throw new IllegalStateException("a connection of the load failed: " + e, e);
-            }
+        java.util.concurrent.Future<?> driver = threads.submit(() -> {
+            drive(connections, more, requests, check, seeds, latency, statuses, count, errors);
+            return null;
+        });
+        try {
+            driver.get(durationNanos / 1_000_000 + READ_TIMEOUT_MS + CONNECT_TIMEOUT_MS,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            driver.cancel(true);
+            throw new IllegalStateException("the load failed: " + e, e);
         }
         double elapsedS = (System.nanoTime() - start) / 1e9;
         Map<Integer, Long> byStatus = new TreeMap<>();
@@ -158,53 +152,217 @@ final class LeanHttpLoad implements AutoCloseable {
         return new Phase(latency.snapshot(), byStatus, count.sum(), errors.sum(), elapsedS);
     }
 
-    private void run(java.util.function.BooleanSupplier more, Requests requests, Function<byte[], Boolean> check,
-                     SplittableRandom random, Latency latency, Map<Integer, LongAdder> statuses, LongAdder count,
-                     LongAdder errors) {
-        Socket socket = null;
-        try {
-            while (more.getAsBoolean()) {
-                if (socket == null) {
-                    socket = connect();
-                }
-                byte[] request = requests.next(random);
-                long sent = System.nanoTime();
-                try {
-                    OutputStream out = socket.getOutputStream();
-                    out.write(request);
-                    out.flush();
-                    Answer answer = read(socket.getInputStream());
-                    latency.recordNanos(System.nanoTime() - sent);
-                    count.increment();
-                    progress.increment();
-                    statuses.computeIfAbsent(answer.status, status -> new LongAdder()).increment();
-                    if (answer.status == 200 && !check.apply(answer.body)) {
-                        errors.increment();
-                    }
-                    if (answer.close) {
-                        socket.close();
-                        socket = null;
-                    }
-                } catch (IOException e) {
-                    errors.increment();
-                    count.increment();
-                    closeQuietly(socket);
-                    socket = null;
+    /**
+     * All connections on one thread and one selector: a connection writes its next request as soon
+     * as its answer is complete. One thread per blocking connection cost a thread wake-up per request,
+     * which on two cores was a fifth of the machine at read rates.
+     */
+    private void drive(int connections, java.util.function.BooleanSupplier more, Requests requests,
+                       Function<byte[], Boolean> check, SplittableRandom seeds, Latency latency,
+                       Map<Integer, LongAdder> statuses, LongAdder count, LongAdder errors) throws IOException {
+        try (java.nio.channels.Selector selector = java.nio.channels.Selector.open()) {
+            List<Connection> all = new ArrayList<>();
+            int busy = 0;
+            for (int i = 0; i < connections; i++) {
+                Connection connection = new Connection(seeds.split());
+                all.add(connection);
+                if (more.getAsBoolean()) {
+                    connection.send(selector, requests.next(connection.random));
+                    busy++;
                 }
             }
-        } catch (IOException e) {
-            errors.increment();
-        } finally {
-            closeQuietly(socket);
+            while (busy > 0) {
+                selector.select(1_000);
+                for (java.nio.channels.SelectionKey key : selector.selectedKeys()) {
+                    Connection connection = (Connection) key.attachment();
+                    try {
+                        if (key.isValid() && key.isWritable()) {
+                            connection.flush();
+                        }
+                        if (!key.isValid() || !key.isReadable()) {
+                            continue;
+                        }
+                        Answer answer = connection.receive();
+                        if (answer == null) {
+                            continue;
+                        }
+                        latency.recordNanos(System.nanoTime() - connection.sentNanos);
+                        count.increment();
+                        progress.increment();
+                        statuses.computeIfAbsent(answer.status, status -> new LongAdder()).increment();
+                        if (answer.status == 200 && !check.apply(answer.body)) {
+                            errors.increment();
+                        }
+                        if (answer.close) {
+                            connection.close();
+                        }
+                    } catch (IOException e) {
+                        errors.increment();
+                        count.increment();
+                        connection.close();
+                    }
+                    if (more.getAsBoolean()) {
+                        connection.send(selector, requests.next(connection.random));
+                    } else {
+                        connection.idle = true;
+                        busy--;
+                    }
+                }
+                selector.selectedKeys().clear();
+                long now = System.nanoTime();
+                for (Connection connection : all) {
+                    if (!connection.idle && now - connection.sentNanos > READ_TIMEOUT_MS * 1_000_000L) {
+                        throw new IOException("no answer within " + READ_TIMEOUT_MS + " ms");
+                    }
+                }
+            }
+            for (Connection connection : all) {
+                connection.close();
+            }
         }
     }
 
-    private Socket connect() throws IOException {
-        Socket socket = new Socket();
-        socket.setTcpNoDelay(true);
-        socket.setSoTimeout(READ_TIMEOUT_MS);
-        socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
-        return new BufferedSocket(socket);
+    /** One kept-alive non-blocking connection: the request being written, the answer being read. */
+    private final class Connection {
+        final SplittableRandom random;
+        java.nio.channels.SocketChannel channel;
+        java.nio.channels.SelectionKey key;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(0);
+        byte[] in = new byte[16 * 1024];
+        int filled;
+        long sentNanos;
+        boolean idle;
+
+        Connection(SplittableRandom random) {
+            this.random = random;
+        }
+
+        void send(java.nio.channels.Selector selector, byte[] request) throws IOException {
+            if (channel == null) {
+                channel = java.nio.channels.SocketChannel.open();
+                channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                channel.socket().connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+                channel.configureBlocking(false);
+                key = channel.register(selector, java.nio.channels.SelectionKey.OP_READ, this);
+            }
+            filled = 0;
+            out = java.nio.ByteBuffer.wrap(request);
+            sentNanos = System.nanoTime();
+            flush();
+        }
+
+        void flush() throws IOException {
+            channel.write(out);
+            key.interestOps(out.hasRemaining() ? java.nio.channels.SelectionKey.OP_READ | java.nio.channels.SelectionKey.OP_WRITE
+                    : java.nio.channels.SelectionKey.OP_READ);
+        }
+
+        /** Reads what arrived; the answer once it is complete, else null. */
+        Answer receive() throws IOException {
+            if (filled == in.length) {
+                if (in.length >= BODY_BYTES_MAX) {
+                    throw new IOException("answer larger than " + BODY_BYTES_MAX + " bytes");
+                }
+                in = java.util.Arrays.copyOf(in, in.length * 2);
+            }
+            int read = channel.read(java.nio.ByteBuffer.wrap(in, filled, in.length - filled));
+            if (read < 0) {
+                throw new EOFException("connection closed mid-answer");
+            }
+            filled += read;
+            int length = answerLength(in, filled);
+            if (length < 0) {
+                return null;
+            }
+            if (length != filled) {
+                throw new IOException("bytes after the answer: the node answered what was not asked");
+            }
+            return LeanHttpLoad.read(new java.io.ByteArrayInputStream(in, 0, length));
+        }
+
+        void close() {
+            if (channel != null) {
+                if (key != null) {
+                    key.cancel();
+                }
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // The connection is being dropped anyway.
+                }
+            }
+            channel = null;
+            key = null;
+        }
+    }
+
+    /**
+     * The length of the first complete answer in {@code bytes[0, filled)}, or -1 while it is not
+     * complete: headers, then a Content-Length body or chunks up to the last one.
+     */
+    static int answerLength(byte[] bytes, int filled) throws IOException {
+        int headersEnd = indexOf(bytes, 0, filled, CRLF_CRLF);
+        if (headersEnd < 0) {
+            return -1;
+        }
+        int bodyStart = headersEnd + 4;
+        String headers = new String(bytes, 0, headersEnd, StandardCharsets.US_ASCII);
+        int contentLength = -1;
+        boolean chunked = false;
+        for (String header : headers.split("\r\n")) {
+            int colon = header.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String name = header.substring(0, colon).trim();
+            String value = header.substring(colon + 1).trim();
+            if (name.equalsIgnoreCase("Content-Length")) {
+                contentLength = Integer.parseInt(value);
+            } else if (name.equalsIgnoreCase("Transfer-Encoding") && value.equalsIgnoreCase("chunked")) {
+                chunked = true;
+            }
+        }
+        if (!chunked) {
+            if (contentLength < 0) {
+                throw new IOException("answer without a usable Content-Length");
+            }
+            return filled >= bodyStart + contentLength ? bodyStart + contentLength : -1;
+        }
+        int at = bodyStart;
+        while (true) {
+            int lineEnd = indexOf(bytes, at, filled, CRLF);
+            if (lineEnd < 0) {
+                return -1;
+            }
+            String sizeLine = new String(bytes, at, lineEnd - at, StandardCharsets.US_ASCII);
+            int semicolon = sizeLine.indexOf(';');
+            int size = Integer.parseInt((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+            at = lineEnd + 2;
+            if (size == 0) {
+                // No trailers are sent: the last chunk ends with one more CRLF.
+                return filled >= at + 2 ? at + 2 : -1;
+            }
+            at += size + 2;
+            if (at > filled) {
+                return -1;
+            }
+        }
+    }
+
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] CRLF_CRLF = {'\r', '\n', '\r', '\n'};
+
+    private static int indexOf(byte[] bytes, int from, int to, byte[] pattern) {
+        outer:
+        for (int i = from; i <= to - pattern.length; i++) {
+            for (int j = 0; j < pattern.length; j++) {
+                if (bytes[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     record Answer(int status, byte[] body, boolean close) {
@@ -288,45 +446,6 @@ final class LeanHttpLoad implements AutoCloseable {
                 return line.toString();
             }
             line.append((char) b);
-        }
-    }
-
-    private static void closeQuietly(Socket socket) {
-        if (socket == null) {
-            return;
-        }
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // The connection is being dropped anyway.
-        }
-    }
-
-    /** A socket whose streams are buffered once, so a request is one write and an answer few reads. */
-    private static final class BufferedSocket extends Socket {
-        private final Socket socket;
-        private final InputStream in;
-        private final OutputStream out;
-
-        BufferedSocket(Socket socket) throws IOException {
-            this.socket = socket;
-            this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
-            this.out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
-        }
-
-        @Override
-        public InputStream getInputStream() {
-            return in;
-        }
-
-        @Override
-        public OutputStream getOutputStream() {
-            return out;
-        }
-
-        @Override
-        public synchronized void close() throws IOException {
-            socket.close();
         }
     }
 }

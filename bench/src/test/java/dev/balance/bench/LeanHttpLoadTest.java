@@ -43,6 +43,21 @@ class LeanHttpLoadTest {
     }
 
     @Test
+    void shouldTellWhenAnAnswerIsCompleteByItsLengthOrItsLastChunk() throws IOException {
+        String sized = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3;x=1\r\n:1}\r\n0\r\n\r\n";
+        for (String answer : new String[] {sized, chunked}) {
+            byte[] bytes = answer.getBytes(StandardCharsets.US_ASCII);
+            for (int cut = 0; cut < bytes.length; cut++) {
+                assertThat(LeanHttpLoad.answerLength(bytes, cut)).as(answer + " cut at " + cut).isEqualTo(-1);
+            }
+            assertThat(LeanHttpLoad.answerLength(bytes, bytes.length)).isEqualTo(bytes.length);
+        }
+        byte[] noLength = "HTTP/1.1 200 OK\r\nX: y\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        assertThatThrownBy(() -> LeanHttpLoad.answerLength(noLength, noLength.length)).isInstanceOf(IOException.class);
+    }
+
+    @Test
     void shouldWritePostsWithTheirBodyLength() {
         String request = new String(LeanHttpLoad.post("h:1", "/p", "{\"é\":1}"), StandardCharsets.UTF_8);
 
