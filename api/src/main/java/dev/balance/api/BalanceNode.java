@@ -97,8 +97,10 @@ public final class BalanceNode implements AutoCloseable {
         } else {
             LOG.info("requests must be signed: {}", config.credentials());
         }
-        var created = TopicSetup.ensureTopics(settings.bootstrapServers(), settings.topics(), config.topicPartitions(),
-                settings.replicationFactor(), settings.minInsyncReplicas());
+        LOG.info("Kafka at {} over {}: {}", settings.bootstrapServers(), settings.clientProperties().securityProtocol(),
+                settings.clientProperties());
+        var created = TopicSetup.ensureTopics(settings.bootstrapServers(), settings.clientProperties(),
+                settings.topics(), config.topicPartitions(), settings.replicationFactor(), settings.minInsyncReplicas());
         if (!created.isEmpty()) {
             LOG.info("created topics {}", created);
         }
@@ -224,7 +226,7 @@ public final class BalanceNode implements AutoCloseable {
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, settings.applicationId() + "-api-" + config.selfHostPort());
-        return props;
+        return settings.clientProperties().addTo(props);
     }
 
 }

@@ -2,6 +2,7 @@ package dev.balance.api;
 
 import dev.balance.api.metrics.MetricsSettings;
 import dev.balance.api.auth.Credentials;
+import dev.balance.topology.KafkaClientProperties;
 import dev.balance.topology.StreamsSettings;
 import dev.balance.topology.TopicNames;
 import dev.balance.topology.model.Currencies;
@@ -18,7 +19,7 @@ import java.util.Map;
  *                            reachable from the network unless asked for
  * @param advertisedHost      NODE_HOST (127.0.0.1): how other nodes reach this one
  * @param advertisedPort      NODE_PORT (= HTTP_PORT)
- * @param streams             Kafka Streams settings (KAFKA_BOOTSTRAP_SERVERS, STATE_DIR, ...)
+ * @param streams             Kafka Streams settings (KAFKA_BOOTSTRAP_SERVERS, KAFKA_CLIENT_PROPERTIES, STATE_DIR, ...)
  * @param verdictWaitMs       VERDICT_WAIT_MS (5000): longest wait for a verdict before 202 PENDING
  * @param batchSizeMax        BATCH_SIZE_MAX (1000): most changes in one batch request
  * @param bodyBytesMax        BODY_BYTES_MAX (1048576): largest request body, else 413
@@ -118,6 +119,7 @@ public record NodeConfig(
         String stateDir = env.getOrDefault("STATE_DIR", Path.of("data", "node-" + httpPort).toAbsolutePath().toString());
         short replication = (short) intValue(env, "REPLICATION_FACTOR", 1);
         StreamsSettings streams = StreamsSettings.localDefaults(bootstrap, stateDir)
+                .withClientProperties(KafkaClientProperties.fromEnv(env))
                 .withApplicationId(env.getOrDefault("APPLICATION_ID", "balance-node"))
                 .withApplicationServer(host + ":" + advertisedPort)
                 .withTopics(TopicNames.withPrefix(env.getOrDefault("TOPIC_PREFIX", "")))

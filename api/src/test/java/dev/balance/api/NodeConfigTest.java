@@ -3,8 +3,12 @@ package dev.balance.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class NodeConfigTest {
 
@@ -29,6 +33,29 @@ class NodeConfigTest {
                 "ROCKSDB_WRITE_BUFFER_MB", "256")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("RocksDB");
+    }
+
+    @Test
+    void kafkaClientPropertiesReachTheStreamsConfigurationAndAnOverrideOfTheDesignsSettingsIsRefused(@TempDir Path dir)
+            throws IOException {
+        Path tls = Files.writeString(dir.resolve("tls.properties"), "security.protocol=SSL\n"
+                + "ssl.truststore.location=/etc/balance/ca.p12\nssl.truststore.password=secret\n");
+        Path override = Files.writeString(dir.resolve("override.properties"), "security.protocol=SSL\n"
+                + "isolation.level=read_uncommitted\n");
+
+        NodeConfig config = NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "KAFKA_CLIENT_PROPERTIES", tls.toString()));
+
+        assertThat(config.streams().toProperties()).containsEntry("security.protocol", "SSL")
+                .containsEntry("ssl.truststore.password", "secret");
+        assertThat(config.toString()).contains("ssl.truststore.password=(hidden)").doesNotContain("secret");
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true",
+                "KAFKA_CLIENT_PROPERTIES", override.toString())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'isolation.level'");
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true",
+                "KAFKA_CLIENT_PROPERTIES", dir.resolve("missing.properties").toString())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("KAFKA_CLIENT_PROPERTIES").hasMessageContaining("does not exist");
     }
 
     @Test

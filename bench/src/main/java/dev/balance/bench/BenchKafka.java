@@ -1,5 +1,6 @@
 package dev.balance.bench;
 
+import dev.balance.topology.KafkaClientProperties;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,12 +30,15 @@ final class BenchKafka implements AutoCloseable {
     static final int PRODUCER_BLOCK_MS_MAX = 10_000;
 
     private final String bootstrapServers;
+    private final KafkaClientProperties client;
     private final Admin admin;
 
-    BenchKafka(String bootstrapServers) {
+    /** @param client TLS/SASL settings (KAFKA_CLIENT_PROPERTIES), as the node's clients take them */
+    BenchKafka(String bootstrapServers, KafkaClientProperties client) {
         this.bootstrapServers = bootstrapServers;
-        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS));
+        this.client = client;
+        this.admin = Admin.create(client.addTo(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS)));
     }
 
     String bootstrapServers() {
@@ -118,7 +122,7 @@ final class BenchKafka implements AutoCloseable {
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, PRODUCER_BLOCK_MS_MAX);
-        return new KafkaProducer<>(props, new LongSerializer(), new ByteArraySerializer());
+        return new KafkaProducer<>(client.addTo(props), new LongSerializer(), new ByteArraySerializer());
     }
 
     @Override

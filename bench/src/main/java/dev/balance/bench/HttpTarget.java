@@ -2,6 +2,7 @@ package dev.balance.bench;
 
 import dev.balance.api.BalanceNode;
 import dev.balance.api.NodeConfig;
+import dev.balance.topology.KafkaClientProperties;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -114,7 +115,8 @@ final class HttpTarget implements AutoCloseable {
         node.close();
         Directories.deleteRecursively(stateDir);
         if (!settings.keepTopics()) {
-            try (BenchKafka kafka = new BenchKafka(settings.bootstrapServers())) {
+            try (BenchKafka kafka = new BenchKafka(settings.bootstrapServers(),
+                    KafkaClientProperties.fromEnv(settings.env()))) {
                 out.println("deleted topics " + kafka.deleteTopicsStartingWith(topicPrefix));
                 String problem = kafka.deleteGroups(List.of(topicPrefix.substring(0, topicPrefix.length() - 1)));
                 if (problem != null) {

@@ -2,6 +2,7 @@ package dev.balance.bench;
 
 import dev.balance.topology.BalanceTopology;
 import dev.balance.topology.OutcomeCounters;
+import dev.balance.topology.KafkaClientProperties;
 import dev.balance.topology.StreamsSettings;
 import dev.balance.topology.TopicNames;
 import dev.balance.topology.codec.Codecs;
@@ -133,16 +134,18 @@ final class TopologyBench {
     private final Settings settings;
     private final PrintStream out;
     private final CpuAccount cpuAccount;
+    private final KafkaClientProperties client;
 
     TopologyBench(Settings settings, PrintStream out, Map<String, String> env) {
         this.settings = settings;
         this.out = out;
         this.cpuAccount = new CpuAccount(env);
+        this.client = KafkaClientProperties.fromEnv(env);
     }
 
     Map<String, Object> run(String runId) {
         out.println("topology benchmark " + runId + ": " + settings.toMap());
-        try (BenchKafka kafka = new BenchKafka(settings.bootstrapServers())) {
+        try (BenchKafka kafka = new BenchKafka(settings.bootstrapServers(), client)) {
             if (settings.warmupCommands() > 0) {
                 // Both apps run once, unmeasured, on a smaller input of their own, so neither is measured while
                 // the JIT is still compiling the Kafka client code both share (whichever ran first paid for it).
@@ -185,6 +188,7 @@ final class TopologyBench {
                 throw new IllegalStateException("the input holds " + total + " records, expected " + commands);
             }
             StreamsSettings streams = StreamsSettings.localDefaults(settings.bootstrapServers(), stateRoot.toString())
+                    .withClientProperties(client)
                     .withTopics(topics).withStreamThreads(settings.streamThreads())
                     .withCommitIntervalMs(settings.commitIntervalMs());
             String labelPrefix = measured ? "" : "warm-up ";
@@ -359,8 +363,8 @@ final class TopologyBench {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(client.addTo(props),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (int p = 0; p < settings.partitions(); p++) {
                 partitions.add(new TopicPartition(eventsTopic, p));

@@ -42,24 +42,40 @@ final class LiveStack implements AutoCloseable {
     private static final String MYSQL_SERVER = "jdbc:mysql://127.0.0.1:3306/";
 
     private final KafkaBroker broker;
+    /** Whether closing the stack closes the broker (false for a broker the caller shares between stacks). */
+    private final boolean ownsBroker;
     private final List<AutoCloseable> roles = new CopyOnWriteArrayList<>();
     /** The cluster's name: its database, application id, and topic and Redis key prefix. */
     private final String database;
     final int port;
 
-    private LiveStack(KafkaBroker broker, int port, String database) {
+    private LiveStack(KafkaBroker broker, boolean ownsBroker, int port, String database) {
         this.broker = broker;
+        this.ownsBroker = ownsBroker;
         this.port = port;
         this.database = database;
     }
 
     static LiveStack start() {
-        String cluster = "obs" + UUID.randomUUID().toString().substring(0, 8);
         KafkaBroker broker = KafkaBroker.start();
-        LiveStack stack = new LiveStack(broker, freePort(), cluster);
+        return start(broker, true, broker.bootstrapServers(), Map.of());
+    }
+
+    /**
+     * A stack on a broker the caller keeps (and closes), reached at the given address, with
+     * further variables (e.g. KAFKA_CLIENT_PROPERTIES) added to the environment.
+     */
+    static LiveStack start(KafkaBroker broker, String bootstrapServers, Map<String, String> moreEnv) {
+        return start(broker, false, bootstrapServers, moreEnv);
+    }
+
+    private static LiveStack start(KafkaBroker broker, boolean ownsBroker, String bootstrapServers,
+                                   Map<String, String> moreEnv) {
+        String cluster = "obs" + UUID.randomUUID().toString().substring(0, 8);
+        LiveStack stack = new LiveStack(broker, ownsBroker, freePort(), cluster);
         Map<String, String> env = new HashMap<>();
         env.put("HTTP_PORT", Integer.toString(stack.port));
-        env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
         env.put("STATE_DIR", Path.of("target", "state", cluster).toAbsolutePath().toString());
         env.put("APPLICATION_ID", cluster);
         env.put("TOPIC_PREFIX", cluster + "-");
@@ -76,16 +92,17 @@ final class LiveStack implements AutoCloseable {
         env.put("START_SINK_REDIS", "true");
         env.put("REDIS_KEY_PREFIX", cluster + ":");
         env.put("SINK_REDIS_GROUP_ID", cluster + "-sink-redis");
+        env.putAll(moreEnv);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         JvmMeters.bindTo(registry);
         try {
             Launcher.start(env, registry, stack.roles);
-        } catch (RuntimeException e) {
+            BalanceNode node = (BalanceNode) stack.roles.get(0);
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(node::ready);
+        } catch (RuntimeException | AssertionError e) {
             stack.close();
             throw e;
         }
-        BalanceNode node = (BalanceNode) stack.roles.get(0);
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(node::ready);
         return stack;
     }
 
@@ -95,6 +112,11 @@ final class LiveStack implements AutoCloseable {
 
     String bootstrapServers() {
         return broker.bootstrapServers();
+    }
+
+    /** The cluster's name: its MySQL database, and with ':' its Redis key prefix. */
+    String database() {
+        return database;
     }
 
     record Answer(int status, String text, HttpHeaders headers) {
@@ -150,7 +172,9 @@ final class LiveStack implements AutoCloseable {
     @Override
     public void close() {
         Launcher.stopAll(roles);
-        broker.close();
+        if (ownsBroker) {
+            broker.close();
+        }
         try (Connection connection = DriverManager.getConnection(MYSQL_SERVER, "root", "");
              Statement statement = connection.createStatement()) {
             statement.execute("DROP DATABASE IF EXISTS `" + database + "`");

@@ -16,6 +16,7 @@ import org.apache.kafka.streams.StreamsConfig;
  *
  * @param applicationId          the Streams application id (consumer group, changelog prefix)
  * @param bootstrapServers       Kafka brokers
+ * @param clientProperties       TLS/SASL settings of every Kafka client (KAFKA_CLIENT_PROPERTIES)
  * @param stateDir               where RocksDB keeps the stores
  * @param applicationServer      this node's advertised host:port for interactive queries, or null
  * @param topics                 topic names
@@ -34,6 +35,7 @@ import org.apache.kafka.streams.StreamsConfig;
 public record StreamsSettings(
         String applicationId,
         String bootstrapServers,
+        KafkaClientProperties clientProperties,
         String stateDir,
         String applicationServer,
         TopicNames topics,
@@ -54,6 +56,7 @@ public record StreamsSettings(
     public StreamsSettings {
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(clientProperties, "clientProperties (KafkaClientProperties.none() for none)");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(currencies, "currencies");
@@ -72,14 +75,21 @@ public record StreamsSettings(
 
     /** Settings for a single-node development broker; callers override what they need. */
     public static StreamsSettings localDefaults(String bootstrapServers, String stateDir) {
-        return new StreamsSettings("balance-node", bootstrapServers, stateDir, null, TopicNames.defaults(),
-                Currencies.defaults(), DEDUP_RETENTION_MS_DEFAULT, 1_000, 10_000, 2, 100, (short) 1, 1, 0,
+        return new StreamsSettings("balance-node", bootstrapServers, KafkaClientProperties.none(), stateDir, null,
+                TopicNames.defaults(), Currencies.defaults(), DEDUP_RETENTION_MS_DEFAULT, 1_000, 10_000, 2, 100, (short) 1, 1, 0,
                 1024L * 1024 * 1024, 512L * 1024 * 1024);
     }
 
     public StreamsSettings withApplicationId(String id) {
         Copy copy = new Copy(this);
         copy.applicationId = id;
+        return copy.build();
+    }
+
+    /** The TLS/SASL settings every Kafka client of the node adds to its own configuration. */
+    public StreamsSettings withClientProperties(KafkaClientProperties properties) {
+        Copy copy = new Copy(this);
+        copy.clientProperties = properties;
         return copy.build();
     }
 
@@ -150,6 +160,7 @@ public record StreamsSettings(
     private static final class Copy {
         private String applicationId;
         private String bootstrapServers;
+        private KafkaClientProperties clientProperties;
         private String stateDir;
         private String applicationServer;
         private TopicNames topics;
@@ -168,6 +179,7 @@ public record StreamsSettings(
         Copy(StreamsSettings from) {
             applicationId = from.applicationId;
             bootstrapServers = from.bootstrapServers;
+            clientProperties = from.clientProperties;
             stateDir = from.stateDir;
             applicationServer = from.applicationServer;
             topics = from.topics;
@@ -185,7 +197,8 @@ public record StreamsSettings(
         }
 
         StreamsSettings build() {
-            return new StreamsSettings(applicationId, bootstrapServers, stateDir, applicationServer, topics, currencies,
+            return new StreamsSettings(applicationId, bootstrapServers, clientProperties, stateDir, applicationServer,
+                    topics, currencies,
                     dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
                     minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
         }
@@ -223,7 +236,8 @@ public record StreamsSettings(
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
         props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 128 * 1024);
-        return props;
+        // How to reach the brokers (TLS, SASL): taken by every client Streams creates.
+        return clientProperties.addTo(props);
     }
 
     private static void require(boolean condition, String message) {

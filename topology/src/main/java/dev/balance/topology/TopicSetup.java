@@ -30,10 +30,10 @@ public final class TopicSetup {
     }
 
     /** Creates the missing topics; returns the names it created. */
-    public static List<String> ensureTopics(String bootstrapServers, TopicNames names, int partitions,
-                                            short replicationFactor, int minInsyncReplicas) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS))) {
+    public static List<String> ensureTopics(String bootstrapServers, KafkaClientProperties client, TopicNames names,
+                                            int partitions, short replicationFactor, int minInsyncReplicas) {
+        try (Admin admin = Admin.create(client.addTo(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MS)))) {
             Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             Map<String, String> configs = Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInsyncReplicas));
             // Commands are stamped by the broker, one clock per partition, not by each API node's clock.
@@ -84,15 +84,18 @@ public final class TopicSetup {
         return created;
     }
 
-    /** Usage: TopicSetup bootstrapServers partitions replicationFactor minInsyncReplicas [topicPrefix] */
+    /**
+     * Usage: TopicSetup bootstrapServers partitions replicationFactor minInsyncReplicas [topicPrefix];
+     * TLS/SASL settings from the file named by KAFKA_CLIENT_PROPERTIES, as for the node.
+     */
     public static void main(String[] args) {
         if (args.length < 4) {
             System.err.println("usage: TopicSetup <bootstrap> <partitions> <replication-factor> <min-insync-replicas> [prefix]");
             System.exit(2);
         }
         TopicNames names = TopicNames.withPrefix(args.length > 4 ? args[4] : "");
-        List<String> created = ensureTopics(args[0], names, Integer.parseInt(args[1]), Short.parseShort(args[2]),
-                Integer.parseInt(args[3]));
+        List<String> created = ensureTopics(args[0], KafkaClientProperties.fromEnv(System.getenv()), names,
+                Integer.parseInt(args[1]), Short.parseShort(args[2]), Integer.parseInt(args[3]));
         for (String name : names.all()) {
             System.out.println((created.contains(name) ? "created " : "exists  ") + name);
         }

@@ -22,9 +22,11 @@ class TopicSetupIT {
 
             // When two nodes set the topics up at the same time
             CompletableFuture<List<String>> first = CompletableFuture.supplyAsync(
-                    () -> TopicSetup.ensureTopics(broker.bootstrapServers(), names, 3, (short) 1, 1));
+                    () -> TopicSetup.ensureTopics(broker.bootstrapServers(), KafkaClientProperties.none(), names, 3,
+                            (short) 1, 1));
             CompletableFuture<List<String>> second = CompletableFuture.supplyAsync(
-                    () -> TopicSetup.ensureTopics(broker.bootstrapServers(), names, 3, (short) 1, 1));
+                    () -> TopicSetup.ensureTopics(broker.bootstrapServers(), KafkaClientProperties.none(), names, 3,
+                            (short) 1, 1));
             List<String> created = new ArrayList<>(first.get(2, TimeUnit.MINUTES));
             created.addAll(second.get(2, TimeUnit.MINUTES));
 

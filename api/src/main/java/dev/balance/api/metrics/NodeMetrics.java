@@ -83,9 +83,10 @@ public final class NodeMetrics implements AutoCloseable {
         Gauge.builder("balance_rocksdb_budget_bytes", streamsSettings, StreamsSettings::rocksDbWriteBufferBytes)
                 .tag("kind", "write_buffer").description("share of the cache the memtables may fill").register(registry);
 
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, streamsSettings.bootstrapServers(),
-                AdminClientConfig.CLIENT_ID_CONFIG, streamsSettings.applicationId() + "-lag-"
-                        + (streamsSettings.applicationServer() == null ? "local" : streamsSettings.applicationServer())));
+        String self = streamsSettings.applicationServer() == null ? "local" : streamsSettings.applicationServer();
+        admin = Admin.create(streamsSettings.clientProperties().addTo(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, streamsSettings.bootstrapServers(),
+                AdminClientConfig.CLIENT_ID_CONFIG, streamsSettings.applicationId() + "-lag-" + self)));
         InputLag lag = new InputLag(streams, admin, streamsSettings.applicationId(), streamsSettings.topics().changes(),
                 Duration.ofMillis(settings.brokerCallTimeoutMs()));
         Gauge.builder("balance_input_lag_records", lag, InputLag::lagRecords)

@@ -87,7 +87,7 @@ final class DeadLetters implements AutoCloseable {
     }
 
     private static Map<String, Object> producerConfig(MysqlSinkConfig config) {
-        return Map.of(
+        return config.kafkaClientProperties().addTo(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.CLIENT_ID_CONFIG, config.groupId() + "-dlq",
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -96,7 +96,7 @@ final class DeadLetters implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 0,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, config.dlqDeliveryTimeoutMs(),
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(config.dlqDeliveryTimeoutMs(), 30_000),
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) config.dlqDeliveryTimeoutMs());
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) config.dlqDeliveryTimeoutMs()));
     }
 
     @Override

@@ -411,7 +411,7 @@ public final class MysqlSink implements AutoCloseable {
     }
 
     private static Map<String, Object> consumerConfig(MysqlSinkConfig config) {
-        return Map.ofEntries(
+        return config.kafkaClientProperties().addTo(Map.ofEntries(
                 Map.entry(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()),
                 Map.entry(ConsumerConfig.GROUP_ID_CONFIG, config.groupId()),
                 Map.entry(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId()),
@@ -424,7 +424,7 @@ public final class MysqlSink implements AutoCloseable {
                 Map.entry(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000),
                 Map.entry(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 45_000),
                 Map.entry(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000),
-                Map.entry(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000));
+                Map.entry(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 60_000)));
     }
 
     private static HikariConfig poolConfig(MysqlSinkConfig config) {

@@ -1,5 +1,6 @@
 package dev.balance.sink.mysql;
 
+import dev.balance.topology.KafkaClientProperties;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -12,6 +13,7 @@ import java.util.regex.Pattern;
  *   <caption>Environment variables and defaults</caption>
  *   <tr><th>variable</th><th>default</th></tr>
  *   <tr><td>KAFKA_BOOTSTRAP_SERVERS</td><td>127.0.0.1:9092</td></tr>
+ *   <tr><td>KAFKA_CLIENT_PROPERTIES</td><td>(none)</td></tr>
  *   <tr><td>MYSQL_URL</td><td>jdbc:mysql://127.0.0.1:3306/balance_system</td></tr>
  *   <tr><td>MYSQL_USER</td><td>root</td></tr>
  *   <tr><td>MYSQL_PASSWORD</td><td>(empty)</td></tr>
@@ -29,6 +31,7 @@ import java.util.regex.Pattern;
  * </table>
  *
  * @param bootstrapServers   Kafka brokers
+ * @param kafkaClientProperties TLS/SASL settings of the consumer and the dead-letter producer
  * @param mysqlUrl           JDBC URL naming the database; the sink creates the database if missing
  * @param eventsTopic        topic of outcome events, read {@code read_committed}
  * @param dlqTopic           where events that can never be written go, with error headers
@@ -44,6 +47,7 @@ import java.util.regex.Pattern;
  */
 public record MysqlSinkConfig(
         String bootstrapServers,
+        KafkaClientProperties kafkaClientProperties,
         String mysqlUrl,
         String mysqlUser,
         String mysqlPassword,
@@ -67,6 +71,7 @@ public record MysqlSinkConfig(
 
     public MysqlSinkConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(kafkaClientProperties, "kafkaClientProperties");
         Objects.requireNonNull(mysqlUrl, "mysqlUrl");
         Objects.requireNonNull(mysqlUser, "mysqlUser");
         Objects.requireNonNull(mysqlPassword, "mysqlPassword");
@@ -91,6 +96,7 @@ public record MysqlSinkConfig(
     public static MysqlSinkConfig fromEnv(Map<String, String> env) {
         return new MysqlSinkConfig(
                 text(env, "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+                KafkaClientProperties.fromEnv(env),
                 text(env, "MYSQL_URL", "jdbc:mysql://127.0.0.1:3306/balance_system"),
                 text(env, "MYSQL_USER", "root"),
                 env.getOrDefault("MYSQL_PASSWORD", ""),
@@ -120,9 +126,9 @@ public record MysqlSinkConfig(
 
     @Override
     public String toString() {
-        // The password never reaches a log line.
-        return "MysqlSinkConfig[bootstrapServers=" + bootstrapServers + ", mysqlUrl=" + mysqlUrl + ", mysqlUser="
-                + mysqlUser + ", eventsTopic=" + eventsTopic + ", dlqTopic=" + dlqTopic + ", groupId=" + groupId
+        // The password never reaches a log line, nor the Kafka client secrets (hidden by their toString).
+        return "MysqlSinkConfig[bootstrapServers=" + bootstrapServers + ", kafka=" + kafkaClientProperties
+                + ", mysqlUrl=" + mysqlUrl + ", mysqlUser=" + mysqlUser + ", eventsTopic=" + eventsTopic + ", dlqTopic=" + dlqTopic + ", groupId=" + groupId
                 + ", batchSizeMax=" + batchSizeMax + ", flushIntervalMs=" + flushIntervalMs + ", retryBackoffMinMs="
                 + retryBackoffMinMs + ", retryBackoffMaxMs=" + retryBackoffMaxMs + ", poolSize=" + poolSize
                 + ", connectTimeoutMs=" + connectTimeoutMs + ", socketTimeoutMs=" + socketTimeoutMs

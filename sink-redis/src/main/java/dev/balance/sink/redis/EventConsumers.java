@@ -27,14 +27,14 @@ final class EventConsumers {
         // throw away the pending batch of partitions this member keeps.
         props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, POLL_INTERVAL_MAX_MS);
-        return new KafkaConsumer<>(props);
+        return new KafkaConsumer<>(config.kafkaClientProperties().addTo(props));
     }
 
     /** A consumer outside any group, for the rebuild: it assigns partitions itself and commits nothing. */
     static KafkaConsumer<Long, byte[]> standalone(RedisSinkConfig config) {
         Map<String, Object> props = common(config);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-rebuild");
-        return new KafkaConsumer<>(props);
+        return new KafkaConsumer<>(config.kafkaClientProperties().addTo(props));
     }
 
     private static Map<String, Object> common(RedisSinkConfig config) {

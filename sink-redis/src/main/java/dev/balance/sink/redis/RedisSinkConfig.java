@@ -1,5 +1,6 @@
 package dev.balance.sink.redis;
 
+import dev.balance.topology.KafkaClientProperties;
 import java.net.URI;
 import java.util.Map;
 import java.util.Objects;
@@ -11,6 +12,7 @@ import java.util.Objects;
  *   <caption>Environment variables and defaults</caption>
  *   <tr><th>variable</th><th>default</th><th>meaning</th></tr>
  *   <tr><td>KAFKA_BOOTSTRAP_SERVERS</td><td>127.0.0.1:9092</td><td>Kafka brokers</td></tr>
+ *   <tr><td>KAFKA_CLIENT_PROPERTIES</td><td>none</td><td>properties file of TLS/SASL client settings</td></tr>
  *   <tr><td>REDIS_URL</td><td>redis://127.0.0.1:6379</td><td>Redis server (rediss:// for TLS, /N for a database)</td></tr>
  *   <tr><td>REDIS_PASSWORD</td><td>none</td><td>used when the URL carries no password</td></tr>
  *   <tr><td>REDIS_KEY_PREFIX</td><td>empty</td><td>put before every key, e.g. {@code prod:}</td></tr>
@@ -27,6 +29,7 @@ import java.util.Objects;
  */
 public record RedisSinkConfig(
         String kafkaBootstrapServers,
+        KafkaClientProperties kafkaClientProperties,
         URI redisUrl,
         String redisPassword,
         String keyPrefix,
@@ -45,6 +48,7 @@ public record RedisSinkConfig(
 
     public RedisSinkConfig {
         Objects.requireNonNull(kafkaBootstrapServers, "kafkaBootstrapServers");
+        Objects.requireNonNull(kafkaClientProperties, "kafkaClientProperties");
         Objects.requireNonNull(redisUrl, "redisUrl");
         Objects.requireNonNull(keyPrefix, "keyPrefix");
         Objects.requireNonNull(eventsTopic, "eventsTopic");
@@ -71,6 +75,7 @@ public record RedisSinkConfig(
         String password = text(env, "REDIS_PASSWORD", "");
         return new RedisSinkConfig(
                 text(env, "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+                KafkaClientProperties.fromEnv(env),
                 uri(text(env, "REDIS_URL", "redis://127.0.0.1:6379")),
                 password.isEmpty() ? null : password,
                 env.getOrDefault("REDIS_KEY_PREFIX", ""),
@@ -87,15 +92,15 @@ public record RedisSinkConfig(
 
     /** A copy reading the given topic into the given group: tests give each run its own. */
     public RedisSinkConfig withTopicAndGroup(String topic, String group) {
-        return new RedisSinkConfig(kafkaBootstrapServers, redisUrl, redisPassword, keyPrefix, redisTimeoutMs, topic,
-                group, batchSizeMax, flushIntervalMs, retryBackoffMinMs, retryBackoffMaxMs, commitTimeoutMs,
-                closeTimeoutMs);
+        return new RedisSinkConfig(kafkaBootstrapServers, kafkaClientProperties, redisUrl, redisPassword, keyPrefix,
+                redisTimeoutMs, topic, group, batchSizeMax, flushIntervalMs, retryBackoffMinMs, retryBackoffMaxMs,
+                commitTimeoutMs, closeTimeoutMs);
     }
 
     /** The password must never reach a log line. */
     @Override
     public String toString() {
-        return "RedisSinkConfig[kafkaBootstrapServers=" + kafkaBootstrapServers
+        return "RedisSinkConfig[kafkaBootstrapServers=" + kafkaBootstrapServers + ", kafka=" + kafkaClientProperties
                 + ", redisUrl=" + redisUrl.getScheme() + "://" + redisUrl.getHost() + ":" + redisUrl.getPort()
                 + ", redisPassword=" + (redisPassword == null ? "none" : "set")
                 + ", keyPrefix='" + keyPrefix + "', redisTimeoutMs=" + redisTimeoutMs

@@ -30,30 +30,58 @@ import org.apache.kafka.server.common.MetadataVersion;
  * A real single-node KRaft broker (broker and controller in one), started in this JVM from the
  * project's Maven test dependencies, on free ports, with its data under the build's target
  * folder. Transactions work: the internal topics are configured for one replica.
+ *
+ * <p>{@link #startWithTls(TlsStores)} adds two listeners beside the PLAINTEXT one (which the kit
+ * itself and inter-broker traffic keep using): SSL, and SASL_SSL with the PLAIN mechanism and one
+ * user, {@link #SASL_USER}.
  */
 public final class KafkaBroker implements AutoCloseable {
 
     /** How often the broker deletes segments past retention; public so a test can wait for a check. */
     public static final long RETENTION_CHECK_INTERVAL_MS = 1_000;
 
+    /** The one user of the SASL_SSL listener (mechanism PLAIN). */
+    public static final String SASL_USER = "balance";
+    public static final String SASL_PASSWORD = "balance-sasl-password";
+
     private final Path logDir;
     private final int brokerPort;
     private final int controllerPort;
+    private final TlsStores tls;
+    private final int sslPort;
+    private final int saslSslPort;
     private KafkaRaftServer server;
 
-    private KafkaBroker(Path logDir, int brokerPort, int controllerPort) {
+    private KafkaBroker(Path logDir, int brokerPort, int controllerPort, TlsStores tls, int sslPort, int saslSslPort) {
         this.logDir = logDir;
         this.brokerPort = brokerPort;
         this.controllerPort = controllerPort;
+        this.tls = tls;
+        this.sslPort = sslPort;
+        this.saslSslPort = saslSslPort;
     }
 
     /** Formats a fresh log directory and starts the broker; returns once it accepts admin requests. */
     public static KafkaBroker start() {
+        return start(null);
+    }
+
+    /**
+     * As {@link #start()}, with an SSL and a SASL_SSL listener serving the key store's certificate
+     * ({@link #tlsBootstrapServers()}, {@link #saslTlsBootstrapServers()}).
+     */
+    public static KafkaBroker startWithTls(TlsStores stores) {
+        return start(java.util.Objects.requireNonNull(stores, "stores"));
+    }
+
+    private static KafkaBroker start(TlsStores tls) {
         try {
             Path base = Paths.get("target", "kafka-test");
             Files.createDirectories(base);
             Path logDir = Files.createTempDirectory(base.toAbsolutePath(), "broker-");
-            KafkaBroker broker = new KafkaBroker(logDir, freePort(), freePort());
+            KafkaBroker broker = tls == null
+                    ? new KafkaBroker(logDir, freePort(), freePort(), null, 0, 0)
+                    : new KafkaBroker(logDir, freePort(), freePort(), tls, freePort(), freePort());
             broker.startServer(true);
             return broker;
         } catch (IOException e) {
@@ -88,6 +116,24 @@ public final class KafkaBroker implements AutoCloseable {
 
     public String bootstrapServers() {
         return "127.0.0.1:" + brokerPort;
+    }
+
+    /** The SSL listener's address (only with {@link #startWithTls(TlsStores)}). */
+    public String tlsBootstrapServers() {
+        requireTls();
+        return "127.0.0.1:" + sslPort;
+    }
+
+    /** The SASL_SSL listener's address (only with {@link #startWithTls(TlsStores)}). */
+    public String saslTlsBootstrapServers() {
+        requireTls();
+        return "127.0.0.1:" + saslSslPort;
+    }
+
+    private void requireTls() {
+        if (tls == null) {
+            throw new IllegalStateException("this broker was started without TLS listeners");
+        }
     }
 
     public Admin admin() {
@@ -176,6 +222,9 @@ public final class KafkaBroker implements AutoCloseable {
         props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
         props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        if (tls != null) {
+            addTlsListeners(props);
+        }
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("log.dirs", logDir.toString());
@@ -199,6 +248,23 @@ public final class KafkaBroker implements AutoCloseable {
         props.put("log.retention.check.interval.ms", Long.toString(RETENTION_CHECK_INTERVAL_MS));
         props.put("log.initial.task.delay.ms", "0");
         return props;
+    }
+
+    private void addTlsListeners(Properties props) {
+        String ssl = "SSL://127.0.0.1:" + sslPort + ",SASL_SSL://127.0.0.1:" + saslSslPort;
+        props.put("listeners", props.getProperty("listeners") + "," + ssl);
+        props.put("advertised.listeners", props.getProperty("advertised.listeners") + "," + ssl);
+        props.put("listener.security.protocol.map",
+                props.getProperty("listener.security.protocol.map") + ",SSL:SSL,SASL_SSL:SASL_SSL");
+        props.put("ssl.keystore.location", tls.keyStore().toAbsolutePath().toString());
+        props.put("ssl.keystore.type", "PKCS12");
+        props.put("ssl.keystore.password", tls.password());
+        props.put("ssl.key.password", tls.password());
+        props.put("ssl.client.auth", "none");
+        props.put("sasl.enabled.mechanisms", "PLAIN");
+        props.put("listener.name.sasl_ssl.plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + SASL_USER + "=\""
+                        + SASL_PASSWORD + "\";");
     }
 
     private void format(Properties props) {
