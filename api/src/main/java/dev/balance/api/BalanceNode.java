@@ -16,6 +16,7 @@ import dev.balance.api.http.Tls;
 import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.LocalStores;
 import dev.balance.api.query.Ownership;
+import dev.balance.api.query.Readiness;
 import dev.balance.api.status.StatusRoutes;
 import dev.balance.api.verdict.VerdictWaiters;
 import dev.balance.topology.ActiveStores;
@@ -37,9 +38,12 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +66,8 @@ public final class BalanceNode implements AutoCloseable {
     private Javalin metricsHttp;
     private ExecutorService dispatch;
     private ScheduledExecutorService deadlines;
+    private Readiness readiness;
+    private StateRestoreListener restoreObserver;
     /** Threads that render and write answers once verdicts arrive, so that work never runs on stream threads. */
     private static final int DISPATCH_THREADS = 2;
 
@@ -111,14 +117,29 @@ public final class BalanceNode implements AutoCloseable {
         streams = new KafkaStreams(BalanceTopology.build(settings, waiters, counters, activeStores),
                 settings.toProperties());
         streams.setUncaughtExceptionHandler(error -> {
+            if (fenced(error)) {
+                // Another process joined the group under this node's NODE_ID. A replaced thread would
+                // rejoin and fence that one in turn, and the two would take turns for ever: stop here.
+                LOG.error("another node joined the group with this node's NODE_ID {}; node ids must be unique: "
+                        + "this node stops processing", config.nodeId(), error);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             LOG.error("stream thread failed; replacing it (its task restarts from the last commit)", error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         HostInfo self = new HostInfo(config.advertisedHost(), config.advertisedPort());
         Ownership ownership = new Ownership(streams, self, settings.topics().changes());
+        readiness = new Readiness(activeStores, self, settings.topics().changes(), restoreObserver);
+        readiness.watch(streams);
+        streams.setGlobalStateRestoreListener(readiness);
         // Owners are cached between rebalances; every state change (a rebalance passes through
         // REBALANCING) drops the cache.
-        streams.setStateListener((newState, oldState) -> ownership.invalidate());
+        streams.setStateListener((newState, oldState) -> {
+            ownership.invalidate();
+            readiness.stateChanged(newState);
+        });
+        LOG.info("joining group {} as static member {} (session timeout {} ms, {} standby replica(s))",
+                settings.applicationId(), config.nodeId(), settings.sessionTimeoutMs(), settings.standbyReplicas());
         streams.start();
         producer = new KafkaProducer<>(producerProperties(settings), new LongSerializer(), new ByteArraySerializer());
         metrics = new NodeMetrics(registry, config.metrics(), settings, streams, producer, counters, waiters, this::ready);
@@ -148,15 +169,39 @@ public final class BalanceNode implements AutoCloseable {
         }
         HttpApi.Listener listener = new HttpApi.Listener(config.httpHost(), config.httpPort(), config.tls(),
                 config.metricsPort() == 0);
-        http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, this::ready, config.bodyBytesMax(),
-                status, gate, listener).start();
+        http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, readiness::report,
+                config.bodyBytesMax(), status, gate, listener).start();
         LOG.info("balance node listening on {}://{}:{} (advertised as {}), Kafka at {}", config.tlsEnabled() ? "https" : "http",
                 config.httpHost(), http.port(), config.selfHostPort(), settings.bootstrapServers());
     }
 
-    /** Ready when stream processing runs: stores are then queryable and verdicts flow. */
+    /**
+     * Ready when the node can serve every partition it owns: Streams runs and no active task is
+     * still restoring its store (see {@link Readiness}).
+     */
     public boolean ready() {
-        return streams != null && streams.state() == KafkaStreams.State.RUNNING;
+        Readiness current = readiness;
+        return streams != null && current != null && current.ready();
+    }
+
+    /** What the node can serve, and how many rebalances it went through. */
+    public Readiness readiness() {
+        return readiness;
+    }
+
+    /** Tells {@code observer} of every restore of an active task; set before {@link #start()}. */
+    BalanceNode observeRestores(StateRestoreListener observer) {
+        this.restoreObserver = observer;
+        return this;
+    }
+
+    private static boolean fenced(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof FencedInstanceIdException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public int httpPort() {
@@ -171,8 +216,22 @@ public final class BalanceNode implements AutoCloseable {
         return counters;
     }
 
+    /**
+     * Stops the node. It stays in the consumer group unless LEAVE_GROUP_ON_SHUTDOWN is set: a node
+     * started again under the same NODE_ID within SESSION_TIMEOUT_MS gets its partitions back and
+     * nothing moves; otherwise they move when the session times out.
+     */
     @Override
     public void close() {
+        close(config.leaveGroupOnShutdown());
+    }
+
+    /**
+     * Stops the node, leaving the consumer group when {@code leaveGroup} (its partitions move to the
+     * other nodes at once: a node removed for good) or staying a member until its session times out
+     * (a restart). Kafka Streams gets at most SHUTDOWN_TIMEOUT_MS to close.
+     */
+    public void close(boolean leaveGroup) {
         if (http != null) {
             http.stop();
             http = null;
@@ -190,7 +249,12 @@ public final class BalanceNode implements AutoCloseable {
             metrics = null;
         }
         if (streams != null) {
-            streams.close(Duration.ofSeconds(30));
+            long started = System.nanoTime();
+            boolean closed = streams.close(CloseOptions.timeout(Duration.ofMillis(config.shutdownTimeoutMs()))
+                    .withGroupMembershipOperation(leaveGroup ? CloseOptions.GroupMembershipOperation.LEAVE_GROUP
+                            : CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP));
+            LOG.info("stream processing {} in {} ms ({} the group)", closed ? "closed" : "did not close in time",
+                    (System.nanoTime() - started) / 1_000_000, leaveGroup ? "left" : "still a member of");
             streams = null;
         }
         if (deadlines != null) {

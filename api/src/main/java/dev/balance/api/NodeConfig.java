@@ -36,6 +36,10 @@ import java.util.Map;
  * @param topicPartitions     TOPIC_PARTITIONS (12): used when the node creates missing topics
  * @param lookupSizeMax       LOOKUP_SIZE_MAX (1000): most items in one balance lookup request, else 413
  * @param metrics             METRICS_REFRESH_MS, INPUT_LAG_REFRESH_MS, INPUT_LAG_TIMEOUT_MS
+ * @param leaveGroupOnShutdown LEAVE_GROUP_ON_SHUTDOWN (false): whether a clean stop leaves the consumer group, so
+ *                            its partitions move at once (a node removed for good); by default it stays a member
+ *                            until SESSION_TIMEOUT_MS, so a restart within it moves nothing
+ * @param shutdownTimeoutMs   SHUTDOWN_TIMEOUT_MS (30000): longest wait for Kafka Streams to close on a clean stop
  */
 public record NodeConfig(
         int httpPort,
@@ -55,9 +59,17 @@ public record NodeConfig(
         int lookupSizeMax,
         MetricsSettings metrics,
         int metricsPort,
-        TlsFiles tls) {
+        TlsFiles tls,
+        boolean leaveGroupOnShutdown,
+        long shutdownTimeoutMs) {
 
     private static final long MIB = 1024L * 1024;
+    /**
+     * A third of the consumer's own 45 s: a node killed for good is noticed in 15 s (its partitions then
+     * move to the warm standbys), and a restarted node (a process start, here a few seconds) still
+     * comes back within it and gets its partitions back without a rebalance.
+     */
+    static final long SESSION_TIMEOUT_MS_DEFAULT = 15_000;
 
     public NodeConfig {
         require(httpPort > 0 && httpPort < 65536, "HTTP_PORT must be 1..65535");
@@ -74,6 +86,7 @@ public record NodeConfig(
         require(metricsPort >= 0 && metricsPort < 65536, "METRICS_PORT must be 0 (none) or 1..65535");
         require(metricsPort == 0 || metricsPort != httpPort, "METRICS_PORT must differ from HTTP_PORT");
         require(credentials != null, "credentials must be given (Credentials.none() for none)");
+        require(shutdownTimeoutMs > 0, "SHUTDOWN_TIMEOUT_MS must be positive");
         if (!credentials.enabled() && !devMode) {
             throw new IllegalArgumentException("API_KEYS or HMAC_SECRET is required outside development mode "
                     + "(set DEV_MODE=true to run without them)");
@@ -118,6 +131,7 @@ public record NodeConfig(
         String bootstrap = env.getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092");
         String stateDir = env.getOrDefault("STATE_DIR", Path.of("data", "node-" + httpPort).toAbsolutePath().toString());
         short replication = (short) intValue(env, "REPLICATION_FACTOR", 1);
+        String nodeId = nodeId(env.get("NODE_ID"), host, advertisedPort);
         StreamsSettings streams = StreamsSettings.localDefaults(bootstrap, stateDir)
                 .withClientProperties(KafkaClientProperties.fromEnv(env))
                 .withApplicationId(env.getOrDefault("APPLICATION_ID", "balance-node"))
@@ -126,7 +140,9 @@ public record NodeConfig(
                 .withCurrencies(Currencies.defaultsPlus(env.get("CURRENCIES")))
                 .withStreamThreads(intValue(env, "STREAM_THREADS", 2))
                 .withCommitIntervalMs(longValue(env, "COMMIT_INTERVAL_MS", 100))
-                .withStandbyReplicas(intValue(env, "STANDBY_REPLICAS", 0))
+                .withStandbyReplicas(intValue(env, "STANDBY_REPLICAS", 1))
+                .withGroupInstanceId(nodeId)
+                .withSessionTimeoutMs(longValue(env, "SESSION_TIMEOUT_MS", SESSION_TIMEOUT_MS_DEFAULT))
                 .withReplication(replication, intValue(env, "MIN_INSYNC_REPLICAS", 1))
                 .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT))
                 .withRocksDbBudget(longValue(env, "ROCKSDB_CACHE_MB", 1024) * MIB,
@@ -146,7 +162,29 @@ public record NodeConfig(
                 intValue(env, "LOOKUP_SIZE_MAX", 1_000),
                 MetricsSettings.fromEnv(env),
                 intValue(env, "METRICS_PORT", 0),
-                TlsFiles.fromEnv(env));
+                TlsFiles.fromEnv(env),
+                Boolean.parseBoolean(env.getOrDefault("LEAVE_GROUP_ON_SHUTDOWN", "false").trim()),
+                longValue(env, "SHUTDOWN_TIMEOUT_MS", 30_000));
+    }
+
+    /**
+     * NODE_ID, the node's static group membership id; by default its advertised address (NODE_HOST and
+     * NODE_PORT, which other nodes already need to be unique and stable), with the characters Kafka
+     * does not accept in an id replaced by {@code _}: {@code 127.0.0.1:8080} gives {@code 127.0.0.1-8080}.
+     */
+    static String nodeId(String configured, String host, int port) {
+        if (!blank(configured)) {
+            String id = configured.trim();
+            require(StreamsSettings.validGroupInstanceId(id), "NODE_ID must be 1..200 characters of [A-Za-z0-9._-], got '"
+                    + id + "'");
+            return id;
+        }
+        return host.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + port;
+    }
+
+    /** The node's group membership id (NODE_ID). */
+    public String nodeId() {
+        return streams.groupInstanceId();
     }
 
     public String selfHostPort() {

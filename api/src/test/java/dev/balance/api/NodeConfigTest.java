@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -89,5 +90,57 @@ class NodeConfigTest {
                 .hasMessageContaining("TLS_KEY_FILE");
         assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "METRICS_PORT", "8080")))
                 .hasMessageContaining("METRICS_PORT");
+    }
+
+    @Test
+    void shouldRunAsAStaticMemberNamedAfterItsAdvertisedAddressWithAStandbyAndAFifteenSecondSession() {
+        NodeConfig config = NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "NODE_HOST", "node-1.internal",
+                "HTTP_PORT", "8081"));
+        Properties props = config.streams().toProperties();
+
+        assertThat(config.nodeId()).isEqualTo("node-1.internal-8081");
+        assertThat(config.streams().standbyReplicas()).isEqualTo(1);
+        assertThat(config.streams().sessionTimeoutMs()).isEqualTo(15_000);
+        assertThat(config.leaveGroupOnShutdown()).isFalse();
+        assertThat(config.shutdownTimeoutMs()).isEqualTo(30_000);
+        assertThat(props).containsEntry("main.consumer.group.instance.id", "node-1.internal-8081")
+                .containsEntry("main.consumer.session.timeout.ms", 15_000)
+                .containsEntry("main.consumer.heartbeat.interval.ms", 3_000)
+                .containsEntry("num.standby.replicas", 1)
+                .containsEntry("group.protocol", "classic")
+                .containsEntry("processing.guarantee", "exactly_once_v2");
+    }
+
+    @Test
+    void shouldTakeTheMembershipSettingsFromTheEnvironment() {
+        NodeConfig config = NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "NODE_ID", " balance-a ",
+                "SESSION_TIMEOUT_MS", "6000", "STANDBY_REPLICAS", "0", "LEAVE_GROUP_ON_SHUTDOWN", "true",
+                "SHUTDOWN_TIMEOUT_MS", "5000"));
+        Properties props = config.streams().toProperties();
+
+        assertThat(config.nodeId()).isEqualTo("balance-a");
+        assertThat(config.streams().standbyReplicas()).isZero();
+        assertThat(config.leaveGroupOnShutdown()).isTrue();
+        assertThat(config.shutdownTimeoutMs()).isEqualTo(5_000);
+        assertThat(props).containsEntry("main.consumer.session.timeout.ms", 6_000)
+                .containsEntry("main.consumer.heartbeat.interval.ms", 2_000);
+    }
+
+    @Test
+    void shouldDeriveAValidNodeIdFromAnyAdvertisedHost() {
+        assertThat(NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "NODE_HOST", "::1", "NODE_PORT", "9000")).nodeId())
+                .isEqualTo("__1-9000");
+        assertThat(NodeConfig.fromEnv(Map.of("DEV_MODE", "true")).nodeId()).isEqualTo("127.0.0.1-8080");
+    }
+
+    @Test
+    void shouldRefuseANodeIdKafkaWouldRefuse() {
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "NODE_ID", "node:1")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("NODE_ID");
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "NODE_ID", "n".repeat(201))))
+                .hasMessageContaining("NODE_ID");
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "SHUTDOWN_TIMEOUT_MS", "0")))
+                .hasMessageContaining("SHUTDOWN_TIMEOUT_MS");
     }
 }

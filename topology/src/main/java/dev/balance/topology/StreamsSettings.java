@@ -31,6 +31,11 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param standbyReplicas        warm standby copies of each store on other nodes
  * @param rocksDbCacheBytes      block cache shared by all stores of the instance
  * @param rocksDbWriteBufferBytes memtable budget shared by all stores of the instance (counted in the cache)
+ * @param groupInstanceId        this instance's static membership id, or null for a dynamic member; Kafka
+ *                               Streams gives each stream thread's consumer this id plus {@code -<thread index>}
+ * @param sessionTimeoutMs       how long the group coordinator waits for a silent member before it moves the
+ *                               member's partitions; with static membership, also how long a restart may take
+ *                               without moving anything
  */
 public record StreamsSettings(
         String applicationId,
@@ -49,9 +54,17 @@ public record StreamsSettings(
         int minInsyncReplicas,
         int standbyReplicas,
         long rocksDbCacheBytes,
-        long rocksDbWriteBufferBytes) {
+        long rocksDbWriteBufferBytes,
+        String groupInstanceId,
+        long sessionTimeoutMs) {
 
     public static final long DEDUP_RETENTION_MS_DEFAULT = Duration.ofDays(7).toMillis();
+    /** The consumer's own default; a node sets its own (SESSION_TIMEOUT_MS). */
+    public static final long SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+    /** Kafka refuses longer group instance ids; Streams appends {@code -<thread index>} to ours. */
+    private static final int GROUP_INSTANCE_ID_MAX = 200;
+    /** How often a member heartbeats at most; a third of a short session timeout below that. */
+    private static final long HEARTBEAT_INTERVAL_MS_MAX = 3_000;
 
     public StreamsSettings {
         Objects.requireNonNull(applicationId, "applicationId");
@@ -71,13 +84,22 @@ public record StreamsSettings(
         require(standbyReplicas >= 0, "standbyReplicas must not be negative");
         require(rocksDbCacheBytes > 0 && rocksDbWriteBufferBytes > 0 && rocksDbWriteBufferBytes < rocksDbCacheBytes,
                 "RocksDB budgets must be positive and the write buffers must fit in the cache");
+        require(groupInstanceId == null || validGroupInstanceId(groupInstanceId),
+                "groupInstanceId must be 1.." + GROUP_INSTANCE_ID_MAX + " characters of [A-Za-z0-9._-]");
+        require(sessionTimeoutMs >= 3 && sessionTimeoutMs <= Integer.MAX_VALUE, "sessionTimeoutMs must be 3..2^31-1");
+    }
+
+    /** What Kafka accepts as a group instance id, less room for the thread suffix Streams appends. */
+    public static boolean validGroupInstanceId(String id) {
+        return id.length() >= 1 && id.length() <= GROUP_INSTANCE_ID_MAX && id.chars().allMatch(c ->
+                (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
     }
 
     /** Settings for a single-node development broker; callers override what they need. */
     public static StreamsSettings localDefaults(String bootstrapServers, String stateDir) {
         return new StreamsSettings("balance-node", bootstrapServers, KafkaClientProperties.none(), stateDir, null,
                 TopicNames.defaults(), Currencies.defaults(), DEDUP_RETENTION_MS_DEFAULT, 1_000, 10_000, 2, 100, (short) 1, 1, 0,
-                1024L * 1024 * 1024, 512L * 1024 * 1024);
+                1024L * 1024 * 1024, 512L * 1024 * 1024, null, SESSION_TIMEOUT_MS_DEFAULT);
     }
 
     public StreamsSettings withApplicationId(String id) {
@@ -149,6 +171,22 @@ public record StreamsSettings(
         return copy.build();
     }
 
+    /**
+     * Static membership: a member that comes back under the same id within the session timeout gets
+     * its partitions back without a rebalance. Null makes the instance a dynamic member.
+     */
+    public StreamsSettings withGroupInstanceId(String id) {
+        Copy copy = new Copy(this);
+        copy.groupInstanceId = id;
+        return copy.build();
+    }
+
+    public StreamsSettings withSessionTimeoutMs(long timeoutMs) {
+        Copy copy = new Copy(this);
+        copy.sessionTimeoutMs = timeoutMs;
+        return copy.build();
+    }
+
     public StreamsSettings withReplication(short factor, int minIsr) {
         Copy copy = new Copy(this);
         copy.replicationFactor = factor;
@@ -175,6 +213,8 @@ public record StreamsSettings(
         private int standbyReplicas;
         private long rocksDbCacheBytes;
         private long rocksDbWriteBufferBytes;
+        private String groupInstanceId;
+        private long sessionTimeoutMs;
 
         Copy(StreamsSettings from) {
             applicationId = from.applicationId;
@@ -194,13 +234,16 @@ public record StreamsSettings(
             standbyReplicas = from.standbyReplicas;
             rocksDbCacheBytes = from.rocksDbCacheBytes;
             rocksDbWriteBufferBytes = from.rocksDbWriteBufferBytes;
+            groupInstanceId = from.groupInstanceId;
+            sessionTimeoutMs = from.sessionTimeoutMs;
         }
 
         StreamsSettings build() {
             return new StreamsSettings(applicationId, bootstrapServers, clientProperties, stateDir, applicationServer,
                     topics, currencies,
                     dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
-                    minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes);
+                    minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes, groupInstanceId,
+                    sessionTimeoutMs);
         }
     }
 
@@ -217,7 +260,18 @@ public record StreamsSettings(
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
         props.put(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), Integer.toString(minInsyncReplicas));
+        // With one node a standby has nowhere to go and stays unassigned (the assignor logs it); with
+        // more, a moved partition starts from a warm copy instead of restoring its whole changelog.
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
+        // The classic protocol: static membership is not supported by the streams protocol (KIP-1071).
+        props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        if (groupInstanceId != null) {
+            // Streams makes it unique per stream thread (id-1, id-2, ...); restore consumers drop it.
+            props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), groupInstanceId);
+        }
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) sessionTimeoutMs);
+        props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+                (int) Math.min(HEARTBEAT_INTERVAL_MS_MAX, sessionTimeoutMs / 3));
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
         props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);

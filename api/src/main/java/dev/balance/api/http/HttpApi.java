@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.balance.api.NodeConfig.TlsFiles;
 import dev.balance.api.auth.Access;
 import dev.balance.api.query.Forwarder;
+import dev.balance.api.query.Readiness;
 import dev.balance.api.status.StatusRoutes;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -17,7 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class HttpApi {
     }
 
     public static Javalin create(ChangeRoutes changes, QueryRoutes queries, LookupRoutes lookups, Responses responses,
-                                 ObjectMapper mapper, PrometheusMeterRegistry registry, BooleanSupplier ready,
+                                 ObjectMapper mapper, PrometheusMeterRegistry registry, Supplier<Readiness.Report> ready,
                                  int bodyBytesMax, StatusRoutes status, AuthGate gate, Listener listener) {
         return Javalin.create(config -> {
             config.http.maxRequestSize = bodyBytesMax;
@@ -82,12 +83,7 @@ public final class HttpApi {
             config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup, Access.READ);
             status.register(config.routes);
             config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")), Access.PUBLIC);
-            config.routes.get("/ready", ctx -> {
-                if (!ready.getAsBoolean()) {
-                    throw ApiException.notReady("the node's stream processing is not running");
-                }
-                send(ctx, 200, mapper.createObjectNode().put("status", "READY"));
-            }, Access.PUBLIC);
+            config.routes.get("/ready", ctx -> ready(ctx, mapper, ready.get()), Access.PUBLIC);
             if (listener.serveMetrics()) {
                 config.routes.get("/metrics", ctx -> scrape(ctx, registry), Access.PUBLIC);
             }
@@ -109,6 +105,37 @@ public final class HttpApi {
             config.routes.error(405, ctx -> sendError(ctx, responses,
                     new ApiException(405, "METHOD_NOT_ALLOWED", ctx.method() + " is not allowed on " + ctx.path())));
         });
+    }
+
+    /**
+     * 200 when the node can serve every partition it owns, else 503 with Retry-After and the
+     * partitions it cannot serve yet (and the restores under way). Either way the Streams state and
+     * the owned partitions.
+     */
+    private static void ready(Context ctx, ObjectMapper mapper, Readiness.Report report) {
+        ObjectNode body = mapper.createObjectNode();
+        if (!report.ready()) {
+            body.put("success", false);
+            body.put("error", "NOT_READY");
+            body.put("error_message", !"RUNNING".equals(report.state())
+                    ? "the node's stream processing is not running (" + report.state() + ")"
+                    : "the node cannot serve partitions " + report.notServing() + " yet");
+        } else {
+            body.put("status", "READY");
+        }
+        body.put("state", report.state());
+        report.owned().forEach(body.putArray("partitions")::add);
+        if (!report.ready()) {
+            report.notServing().forEach(body.putArray("not_serving")::add);
+            var restoring = body.putArray("restoring");
+            for (Readiness.Restoring restore : report.restoring()) {
+                restoring.addObject().put("partition", restore.partition())
+                        .put("restored_records", restore.restoredRecords())
+                        .put("total_records", restore.totalRecords());
+            }
+            ctx.header("Retry-After", "1");
+        }
+        send(ctx, report.ready() ? 200 : 503, body);
     }
 
     /** /metrics alone, plain HTTP, on a port of its own (METRICS_PORT) that a deployment keeps internal. */
