@@ -92,22 +92,30 @@ public final class LookupRoutes {
                 results[i] = itemError(e);
             }
         }
+        if (remote.isEmpty()) {
+            // Every item was answered here: no asynchronous answer to wait for.
+            HttpApi.write(ctx, 200, answer(results));
+            return;
+        }
         List<CompletableFuture<Void>> fetches = new ArrayList<>();
         remote.forEach((host, positions) -> fetches.add(fetch(host, positions, parsed, results)));
-        ctx.future(() -> CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new)).thenAccept(done -> {
-            boolean allFound = true;
-            int length = 32;
-            for (String result : results) {
-                allFound &= result.startsWith(OK_PREFIX);
-                length += result.length() + 1;
-            }
-            StringBuilder answer = new StringBuilder(length);
-            answer.append("{\"success\":").append(allFound).append(",\"results\":[");
-            for (int i = 0; i < results.length; i++) {
-                answer.append(i == 0 ? "" : ",").append(results[i]);
-            }
-            HttpApi.write(ctx, 200, answer.append("]}").toString().getBytes(StandardCharsets.UTF_8));
-        }));
+        ctx.future(() -> CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new))
+                .thenAccept(done -> HttpApi.write(ctx, 200, answer(results))));
+    }
+
+    private static byte[] answer(String[] results) {
+        boolean allFound = true;
+        int length = 32;
+        for (String result : results) {
+            allFound &= result.startsWith(OK_PREFIX);
+            length += result.length() + 1;
+        }
+        StringBuilder answer = new StringBuilder(length);
+        answer.append("{\"success\":").append(allFound).append(",\"results\":[");
+        for (int i = 0; i < results.length; i++) {
+            answer.append(i == 0 ? "" : ",").append(results[i]);
+        }
+        return answer.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /** Every answered item starts with its code; a 200 item with exactly this. */

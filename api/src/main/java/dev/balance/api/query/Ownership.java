@@ -89,7 +89,30 @@ public final class Ownership {
 
     /** The producer's default partitioner for an 8-byte big-endian key: murmur2, positive, modulo. */
     static int partitionOf(long accountId, int partitions) {
-        return Utils.toPositive(Utils.murmur2(KEY_SERIALIZER.serialize(null, accountId))) % partitions;
+        return Utils.toPositive(murmur2(accountId)) % partitions;
+    }
+
+    /**
+     * Kafka's murmur2 of the key's 8 big-endian bytes, read as two little-endian ints, without
+     * serializing the key into a new array on every read.
+     */
+    static int murmur2(long key) {
+        int h = 0x9747b28c ^ Long.BYTES;
+        h = mix(h, Integer.reverseBytes((int) (key >>> 32)));
+        h = mix(h, Integer.reverseBytes((int) key));
+        h ^= h >>> 13;
+        h *= MURMUR_M;
+        h ^= h >>> 15;
+        return h;
+    }
+
+    private static final int MURMUR_M = 0x5bd1e995;
+
+    private static int mix(int h, int k) {
+        k *= MURMUR_M;
+        k ^= k >>> 24;
+        k *= MURMUR_M;
+        return h * MURMUR_M ^ k;
     }
 
     private Snapshot snapshot() {

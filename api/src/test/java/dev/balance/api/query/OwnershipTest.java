@@ -19,5 +19,12 @@ class OwnershipTest {
             }
         }
         assertThat(Ownership.partitionOf(Long.MAX_VALUE, 12)).isBetween(0, 11);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        for (int i = 0; i < 100_000; i++) {
+            long account = i < 10 ? new long[] {0, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE, 255, 256, 65_535, 1L << 32,
+                    (1L << 32) - 1}[i] : random.nextLong();
+            assertThat(Ownership.murmur2(account)).as("account %d", account)
+                    .isEqualTo(org.apache.kafka.common.utils.Utils.murmur2(serializer.serialize("t", account)));
+        }
     }
 }
