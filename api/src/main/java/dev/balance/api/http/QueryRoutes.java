@@ -91,12 +91,24 @@ public final class QueryRoutes {
         if (read == null) {
             return;
         }
+        if (!read.stale()) {
+            HttpApi.write(ctx, 200, balancesBody(read.partition(), accountId));
+            return;
+        }
         HttpApi.send(ctx, 200, balancesBody(read, accountId));
     }
 
     /** The answer to a fresh read of all balances of an account from this node's store. */
     byte[] balancesBody(int partition, long accountId) {
-        return balancesBody(new Read(partition, false, false), accountId).toString().getBytes(StandardCharsets.UTF_8);
+        // As text: the tree's JSON field for field (ResponsesTest), at a fraction of its cost.
+        StringBuilder body = new StringBuilder(256).append("{\"success\":true,\"account_id\":").append(accountId)
+                .append(",\"balances\":[");
+        boolean first = true;
+        for (LocalStores.CurrencyBalance entry : stores.balances(partition, accountId, false)) {
+            Responses.appendBalance(body.append(first ? "" : ","), accountId, entry.currency(), entry.balance());
+            first = false;
+        }
+        return body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private ObjectNode balancesBody(Read read, long accountId) {
