@@ -167,8 +167,9 @@ public final class BalanceNode implements AutoCloseable {
             metricsHttp = HttpApi.metricsServer(registry, config.httpHost(), config.metricsPort());
             LOG.info("metrics on http://{}:{}/metrics", config.httpHost(), metricsHttp.port());
         }
+        // A stop lets a change waiting for its verdict have it (or its 202) before connections close.
         HttpApi.Listener listener = new HttpApi.Listener(config.httpHost(), config.httpPort(), config.tls(),
-                config.metricsPort() == 0);
+                config.metricsPort() == 0, config.verdictWaitMs() + 1_000);
         http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, readiness::report,
                 config.bodyBytesMax(), status, gate, listener).start();
         LOG.info("balance node listening on {}://{}:{} (advertised as {}), Kafka at {}", config.tlsEnabled() ? "https" : "http",

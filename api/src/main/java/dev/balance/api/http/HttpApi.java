@@ -43,8 +43,9 @@ public final class HttpApi {
      *
      * @param tls           HTTPS files, or null for plain HTTP
      * @param serveMetrics  false when /metrics has a port of its own ({@link #metricsServer})
+     * @param drainMs       at a stop, how long requests in flight may take to finish (new ones get 503)
      */
-    public record Listener(String host, int port, TlsFiles tls, boolean serveMetrics) {
+    public record Listener(String host, int port, TlsFiles tls, boolean serveMetrics, long drainMs) {
     }
 
     public static Javalin create(ChangeRoutes changes, QueryRoutes queries, LookupRoutes lookups, Responses responses,
@@ -65,7 +66,10 @@ public final class HttpApi {
             }
             // Successful local reads are answered before the servlet layer; the rest reaches the routes.
             ReadLane lane = new ReadLane(queries, gate, registry);
-            config.jetty.modifyServer(server -> server.setHandler(lane));
+            config.jetty.modifyServer(server -> {
+                server.setHandler(lane);
+                drainOnStop(server, listener.drainMs());
+            });
             config.requestLogger.http((ctx, ms) -> {
                 String route = route(ctx);
                 requestTimer(registry, ctx.method().name(), route, ctx.statusCode())
@@ -136,6 +140,16 @@ public final class HttpApi {
             ctx.header("Retry-After", "1");
         }
         send(ctx, report.ready() ? 200 : 503, body);
+    }
+
+    /**
+     * A stop drains: connectors stop accepting, idle kept-alive connections close (clients retry
+     * them on another node), and requests in flight (a change waiting for its verdict, a forwarded
+     * read) finish, for up to {@code drainMs}, before the rest is closed. With Jetty's default of no
+     * wait, a stop cut waiting requests off with an HTML 500.
+     */
+    static void drainOnStop(org.eclipse.jetty.server.Server server, long drainMs) {
+        server.setStopTimeout(drainMs);
     }
 
     /** /metrics alone, plain HTTP, on a port of its own (METRICS_PORT) that a deployment keeps internal. */
