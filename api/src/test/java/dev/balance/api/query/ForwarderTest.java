@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.balance.api.auth.Credentials;
 import dev.balance.api.auth.NodeSigner;
 import dev.balance.api.auth.Signatures;
@@ -15,6 +17,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,9 +30,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The forwarding client against a stand-in owner: what it sends, what it passes back, how it fails. */
 class ForwarderTest {
@@ -208,6 +217,63 @@ class ForwarderTest {
                     .thenApply(response -> Thread.currentThread().getName()).get(10, TimeUnit.SECONDS);
             assertThat(thread).startsWith("forward-");
         }
+    }
+
+    /**
+     * Over HTTPS the owner's certificate must name the host it is reached at, as the JDK client
+     * checked: a certificate for localhost is accepted at localhost and refused at 127.0.0.1.
+     */
+    @Test
+    void overHttpsTheOwnersCertificateMustNameTheHost(@TempDir Path dir) throws Exception {
+        KeyStore store = selfSignedForLocalhost(dir);
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(store, "changeit".toCharArray());
+        SSLContext serverContext = SSLContext.getInstance("TLS");
+        serverContext.init(keys.getKeyManagers(), null, null);
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("node", store.getCertificate("node"));
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext clientContext = SSLContext.getInstance("TLS");
+        clientContext.init(null, trust.getTrustManagers(), null);
+
+        HttpsServer secure = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        secure.setHttpsConfigurator(new HttpsConfigurator(serverContext));
+        secure.createContext("/", this::handle);
+        secure.start();
+        int port = secure.getAddress().getPort();
+        try (Forwarder forwarder = new Forwarder(Duration.ofSeconds(5), new NodeSigner(Credentials.none()), SELF,
+                clientContext)) {
+            Forwarder.Response named = forwarder.forward("localhost:" + port, "GET", "/api/v1/balance/42",
+                    new byte[0]).get(10, TimeUnit.SECONDS);
+            assertThat(named.status()).isEqualTo(200);
+
+            ApiException unnamed = failure(forwarder.forward("127.0.0.1:" + port, "GET", "/api/v1/balance/42",
+                    new byte[0]));
+            assertThat(unnamed.error()).isEqualTo("OWNER_UNREACHABLE");
+        } finally {
+            secure.stop(0);
+        }
+        assertThat(seen).hasSize(1);
+    }
+
+    private static KeyStore selfSignedForLocalhost(Path dir) throws Exception {
+        Path file = dir.resolve("node.p12");
+        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "node", "-keyalg", "EC",
+                "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA", "-dname", "CN=localhost",
+                "-ext", "SAN=dns:localhost", "-validity", "2", "-storetype", "PKCS12",
+                "-keystore", file.toString(), "-storepass", "changeit", "-keypass", "changeit")
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("keytool finished").isTrue();
+        assertThat(process.exitValue()).as("keytool: " + output).isZero();
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(file)) {
+            store.load(in, "changeit".toCharArray());
+        }
+        return store;
     }
 
     private static ApiException failure(CompletableFuture<Forwarder.Response> answer) throws Exception {
