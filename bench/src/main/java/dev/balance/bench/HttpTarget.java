@@ -178,8 +178,9 @@ final class HttpTarget implements AutoCloseable {
         if (nodes.isEmpty()) {
             return;
         }
+        // The nodes leave the group as they stop, so that it can be deleted with the topics.
         for (int i = nodes.size() - 1; i >= 0; i--) {
-            nodes.get(i).close();
+            nodes.get(i).close(true);
         }
         Directories.deleteRecursively(stateDir);
         if (!settings.keepTopics()) {
