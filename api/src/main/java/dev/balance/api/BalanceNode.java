@@ -64,6 +64,7 @@ public final class BalanceNode implements AutoCloseable {
     private Javalin http;
     private NodeMetrics metrics;
     private Javalin metricsHttp;
+    private Forwarder forwarder;
     private ExecutorService dispatch;
     private ScheduledExecutorService deadlines;
     private Readiness readiness;
@@ -148,7 +149,7 @@ public final class BalanceNode implements AutoCloseable {
         AuthGate gate = new AuthGate(config.credentials().enabled()
                 ? new Authenticator(config.credentials(), config.signatureWindowMs()) : null,
                 System::currentTimeMillis, registry);
-        Forwarder forwarder = new Forwarder(Duration.ofMillis(config.forwardTimeoutMs()), new NodeSigner(config.credentials()),
+        forwarder = new Forwarder(Duration.ofMillis(config.forwardTimeoutMs()), new NodeSigner(config.credentials()),
                 config.selfHostPort(), config.tlsEnabled() ? Tls.clientContext(config.tls()) : null);
         Requests requests = new Requests(mapper, gate.enabled());
         Responses responses = new Responses(mapper);
@@ -240,6 +241,10 @@ public final class BalanceNode implements AutoCloseable {
         if (metricsHttp != null) {
             metricsHttp.stop();
             metricsHttp = null;
+        }
+        if (forwarder != null) {
+            forwarder.close();
+            forwarder = null;
         }
         if (producer != null) {
             producer.close(Duration.ofSeconds(10));

@@ -104,6 +104,8 @@ public final class Bench {
                   http-read    GET one balance, an account, a transaction; POST /api/v1/balances/lookup
                                --concurrency 32 --duration-s 20 --warmup-s 15 --accounts 1000000
                                --lookup-size 100 --kinds balance,account,transaction,lookup
+                               --nodes 2: a second in-process node owns half the accounts; adds the kind
+                               forwarded (GET one balance the second node owns, from the first)
                   jmh          the processor's hot path under JMH (scripts/bench jmh [JMH options])
                 common: --bootstrap host:port --results-dir bench-results --state-dir data/bench
                 """;

@@ -29,6 +29,7 @@ final class CpuAccount {
         STREAM_THREADS("stream threads (processing, RocksDB, sends)", Pattern.compile(".*-StreamThread-\\d+$")),
         PRODUCER_NETWORK("Kafka producer network threads", Pattern.compile("^kafka-producer-network-thread.*")),
         HTTP("HTTP server and answer threads", Pattern.compile("^(JettyServerThreadPool|qtp|answer-|Jetty).*")),
+        FORWARDER("node-to-node forwarding client", Pattern.compile("^forward-.*")),
         GENERATOR("load generator", Pattern.compile("^(main|loadgen-.*|HttpClient-.*)$")),
         OTHER("other threads (consumers' heartbeat, admin, metrics)", Pattern.compile(".*"));
 

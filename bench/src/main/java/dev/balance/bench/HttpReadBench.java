@@ -18,11 +18,19 @@ import java.util.concurrent.TimeUnit;
  * ({@code GET /api/v1/balance/{id}/USDT}), all balances of an account ({@code GET
  * /api/v1/balance/{id}}), one transaction ({@code GET /api/v1/transactions/{id}/{tx}}), and many
  * balances in one request ({@code POST /api/v1/balances/lookup}). Accounts are drawn uniformly.
+ *
+ * <p>With {@code --nodes 2} a second in-process node shares the partitions and the kind
+ * {@code forwarded} is added to the defaults: one balance, of an account the second node owns,
+ * asked of the first, which forwards it to the owner and relays the answer. Both nodes run in this
+ * JVM, so the CPU split counts both ends of the forwarded request (the uniform kinds then mix
+ * local and forwarded reads).
  */
 final class HttpReadBench {
 
     static final Set<String> OPTIONS;
     static final List<String> KINDS = List.of("balance", "account", "transaction", "lookup");
+    /** Kinds that need two nodes. */
+    static final List<String> FORWARDED_KINDS = List.of("forwarded");
 
     static {
         Set<String> options = new HashSet<>(HttpTarget.OPTIONS);
@@ -35,8 +43,13 @@ final class HttpReadBench {
 
         static Settings from(Args args, Map<String, String> env) {
             args.requireKnown(OPTIONS);
-            List<String> kinds = List.of(args.text("kinds", String.join(",", KINDS)).split(","));
-            Settings settings = new Settings(HttpTarget.Settings.from(args, env), args.intValue("concurrency", 32),
+            HttpTarget.Settings target = HttpTarget.Settings.from(args, env);
+            List<String> defaults = new ArrayList<>(KINDS);
+            if (target.nodes() > 1) {
+                defaults.addAll(FORWARDED_KINDS);
+            }
+            List<String> kinds = List.of(args.text("kinds", String.join(",", defaults)).split(","));
+            Settings settings = new Settings(target, args.intValue("concurrency", 32),
                     args.longValue("duration-s", 20), args.longValue("warmup-s", 15),
                     args.intValue("accounts", 1_000_000), args.intValue("lookup-size", 100), kinds,
                     args.longValue("seed", 23));
@@ -45,8 +58,9 @@ final class HttpReadBench {
                 throw new IllegalArgumentException("--concurrency, --duration-s, --accounts and --lookup-size must be"
                         + " positive");
             }
-            if (!KINDS.containsAll(kinds)) {
-                throw new IllegalArgumentException("--kinds takes a list of " + KINDS);
+            if (!defaults.containsAll(kinds)) {
+                throw new IllegalArgumentException("--kinds takes a list of " + KINDS + (target.nodes() > 1 ? ""
+                        : "; " + FORWARDED_KINDS + " with --nodes 2"));
             }
             return settings;
         }
@@ -84,10 +98,17 @@ final class HttpReadBench {
              LeanHttpLoad load = new LeanHttpLoad(target.uri("/"), settings.concurrency())) {
             prefill(load, bodies);
             String host = load.hostHeader();
+            long[] remote = null;
+            Map<String, java.util.Set<Integer>> assignment = target.assignment();
+            if (settings.kinds().stream().anyMatch(FORWARDED_KINDS::contains)) {
+                remote = target.accountsOwnedBySecond(settings.accounts());
+                out.printf("forwarded reads: %,d of the %,d accounts are owned by the second node%n", remote.length,
+                        settings.accounts());
+            }
             Map<String, Object> byKind = new LinkedHashMap<>();
             Map<String, Object> first = null;
             for (String kind : settings.kinds()) {
-                LeanHttpLoad.Requests requests = requests(kind, host, idPrefix);
+                LeanHttpLoad.Requests requests = requests(kind, host, idPrefix, remote);
                 long seed = settings.seed() + kind.hashCode();
                 try (Progress progress = Progress.start(out, kind + " warm-up", 0, load::progress)) {
                     load.closed(settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()), requests,
@@ -107,6 +128,11 @@ final class HttpReadBench {
                 if (first == null) {
                     first = result;
                 }
+            }
+            if (!assignment.equals(target.assignment())) {
+                // Reads of moved accounts were then answered locally, or refused while they moved.
+                out.println("WARNING: the assignment changed during the run: " + assignment + " -> "
+                        + target.assignment());
             }
             Map<String, Object> result = new LinkedHashMap<>(first);
             result.put("mode", "http-read");
@@ -139,10 +165,12 @@ final class HttpReadBench {
         out.printf("prefill: %,d accounts funded in %.1f s%n", settings.accounts(), phase.elapsedS());
     }
 
-    private LeanHttpLoad.Requests requests(String kind, String host, String idPrefix) {
+    private LeanHttpLoad.Requests requests(String kind, String host, String idPrefix, long[] remote) {
         int accounts = settings.accounts();
         return switch (kind) {
             case "balance" -> random -> LeanHttpLoad.get(host, "/api/v1/balance/" + account(random, accounts) + "/" + CURRENCY);
+            case "forwarded" -> random -> LeanHttpLoad.get(host, "/api/v1/balance/" + remote[random.nextInt(remote.length)]
+                    + "/" + CURRENCY);
             case "account" -> random -> LeanHttpLoad.get(host, "/api/v1/balance/" + account(random, accounts));
             case "transaction" -> random -> {
                 long account = account(random, accounts);

@@ -16,6 +16,7 @@ class CpuAccountTest {
         assertThat(CpuAccount.Role.of("JettyServerThreadPool-31")).isEqualTo(CpuAccount.Role.HTTP);
         assertThat(CpuAccount.Role.of("answer-2")).isEqualTo(CpuAccount.Role.HTTP);
         assertThat(CpuAccount.Role.of("main")).isEqualTo(CpuAccount.Role.GENERATOR);
+        assertThat(CpuAccount.Role.of("forward-12")).isEqualTo(CpuAccount.Role.FORWARDER);
         assertThat(CpuAccount.Role.of("HttpClient-1-SelectorManager")).isEqualTo(CpuAccount.Role.GENERATOR);
         assertThat(CpuAccount.Role.of("kafka-coordinator-heartbeat-thread | b1")).isEqualTo(CpuAccount.Role.OTHER);
     }
