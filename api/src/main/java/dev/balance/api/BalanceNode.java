@@ -235,7 +235,13 @@ public final class BalanceNode implements AutoCloseable {
      */
     public void close(boolean leaveGroup) {
         if (http != null) {
-            http.stop();
+            try {
+                http.stop();
+            } catch (RuntimeException e) {
+                // Jetty stops the rest anyway and reports the wait that ran out; the node still closes.
+                LOG.warn("HTTP did not drain within {} ms; the remaining connections were closed: {}",
+                        config.verdictWaitMs() + 1_000, e.toString());
+            }
             http = null;
         }
         if (metricsHttp != null) {
