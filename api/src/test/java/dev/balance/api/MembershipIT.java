@@ -78,11 +78,24 @@ class MembershipIT {
         long rebalancesOfA = a.readiness().rebalances();
         assertThat(tasksOfB.standby()).as("B keeps a standby of A's partitions").isNotEmpty();
 
+        // A forwards a read of B's account and relays B's answer as B gives it
+        String pathOnB = "/api/v1/balance/" + ownedByB + "/BTC";
+        assertThat(get(portA, pathOnB).raw().body()).isEqualTo(get(portB, pathOnB).raw().body());
+
         // When B stops cleanly and starts again with the same identity and state
         long stopping = System.nanoTime();
         b.close();
         nodes.remove(b);
         long stoppedMs = (System.nanoTime() - stopping) / 1_000_000;
+        // (while B is away, A answers reads of B's accounts 503 OWNER_UNREACHABLE with Retry-After, fast lane
+        // and routes alike)
+        for (String path : List.of(pathOnB, pathOnB + "?via=routes", "/api/v1/balance/" + ownedByB)) {
+            Answer away = get(portA, path);
+            assertThat(away.status()).as(path).isEqualTo(503);
+            assertThat(away.body().get("error").asText()).as(path).isEqualTo("OWNER_UNREACHABLE");
+            assertThat(away.header("Retry-After")).as(path).contains("1");
+            assertThat(away.header("X-Request-Id")).as(path).isPresent();
+        }
         long starting = System.nanoTime();
         java.util.concurrent.atomic.AtomicLong restoredRecords = new java.util.concurrent.atomic.AtomicLong();
         BalanceNode restarted = new BalanceNode(NodeConfig.fromEnv(envB), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))

@@ -65,7 +65,7 @@ public final class HttpApi {
                         listener.port()));
             }
             // Successful local reads are answered before the servlet layer; the rest reaches the routes.
-            ReadLane lane = new ReadLane(queries, gate, registry);
+            ReadLane lane = new ReadLane(queries, gate, responses, registry);
             config.jetty.modifyServer(server -> {
                 server.setHandler(lane);
                 drainOnStop(server, listener.drainMs());

@@ -76,9 +76,14 @@ public final class QueryRoutes {
         return balance != null ? balance : Balance.zero(currencies.scale(currency));
     }
 
-    /** The partition of the account when this node is its active owner, else -1. */
-    int localPartition(long accountId) {
-        return ownership.activeOwner(accountId) instanceof Owner.Local local ? local.partition() : -1;
+    /** The account's active owner; a 503 ApiException when none is known right now. */
+    Owner owner(long accountId) {
+        return ownership.activeOwner(accountId);
+    }
+
+    /** A read asked of its owner, once, as {@link #locate} forwards it. */
+    java.util.concurrent.CompletableFuture<Forwarder.Response> forward(String owner, String path) {
+        return forwarder.forward(owner, "GET", path, new byte[0]);
     }
 
     boolean knownCurrency(String currency) {
