@@ -306,23 +306,12 @@ final class LeanHttpLoad implements AutoCloseable {
             return -1;
         }
         int bodyStart = headersEnd + 4;
-        String headers = new String(bytes, 0, headersEnd, StandardCharsets.US_ASCII);
-        int contentLength = -1;
-        boolean chunked = false;
-        for (String header : headers.split("\r\n")) {
-            int colon = header.indexOf(':');
-            if (colon < 0) {
-                continue;
-            }
-            String name = header.substring(0, colon).trim();
-            String value = header.substring(colon + 1).trim();
-            if (name.equalsIgnoreCase("Content-Length")) {
-                contentLength = Integer.parseInt(value);
-            } else if (name.equalsIgnoreCase("Transfer-Encoding") && value.equalsIgnoreCase("chunked")) {
-                chunked = true;
-            }
+        Framing framing = new Framing();
+        for (String header : new String(bytes, 0, headersEnd, StandardCharsets.US_ASCII).split("\r\n")) {
+            framing.take(header);
         }
-        if (!chunked) {
+        int contentLength = framing.length;
+        if (!framing.chunked) {
             if (contentLength < 0) {
                 throw new IOException("answer without a usable Content-Length");
             }
@@ -368,20 +357,16 @@ final class LeanHttpLoad implements AutoCloseable {
     record Answer(int status, byte[] body, boolean close) {
     }
 
-    /** Reads one answer: the status line, the headers (Content-Length, Connection), the body. */
-    static Answer read(InputStream in) throws IOException {
-        String statusLine = line(in);
-        if (!statusLine.startsWith("HTTP/1.1 ") || statusLine.length() < 12) {
-            throw new IOException("not an HTTP/1.1 answer: " + statusLine);
-        }
-        int status = Integer.parseInt(statusLine.substring(9, 12));
+    /** What the headers say about the body: its length, chunks, and whether the connection closes after it. */
+    private static final class Framing {
         int length = -1;
-        boolean close = false;
-        boolean chunked = false;
-        for (String header = line(in); !header.isEmpty(); header = line(in)) {
+        boolean chunked;
+        boolean close;
+
+        void take(String header) {
             int colon = header.indexOf(':');
             if (colon < 0) {
-                continue;
+                return;
             }
             String name = header.substring(0, colon).trim();
             String value = header.substring(colon + 1).trim();
@@ -393,6 +378,22 @@ final class LeanHttpLoad implements AutoCloseable {
                 chunked = true;
             }
         }
+    }
+
+    /** Reads one answer: the status line, the headers (Content-Length, Connection), the body. */
+    static Answer read(InputStream in) throws IOException {
+        String statusLine = line(in);
+        if (!statusLine.startsWith("HTTP/1.1 ") || statusLine.length() < 12) {
+            throw new IOException("not an HTTP/1.1 answer: " + statusLine);
+        }
+        int status = Integer.parseInt(statusLine.substring(9, 12));
+        Framing framing = new Framing();
+        for (String header = line(in); !header.isEmpty(); header = line(in)) {
+            framing.take(header);
+        }
+        int length = framing.length;
+        boolean close = framing.close;
+        boolean chunked = framing.chunked;
         if (chunked) {
             return new Answer(status, chunks(in), close);
         }
