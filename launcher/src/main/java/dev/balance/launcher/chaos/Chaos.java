@@ -44,6 +44,8 @@ public final class Chaos {
     }
 
     public static void main(String[] args) {
+        // The run's own Kafka admin client would fill the output with warnings while the broker is down.
+        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.kafka", org.apache.logging.log4j.Level.ERROR);
         Options options;
         try {
             options = parse(args, System.getenv());
@@ -62,11 +64,11 @@ public final class Chaos {
         }
     }
 
-    static Options parse(String[] args, Map<String, String> env) {
+    public static Options parse(String[] args, Map<String, String> env) {
         int duration = 120;
         int nodes = 3;
         int accounts = 200;
-        int clients = 4;
+        int clients = 6;
         boolean keep = false;
         Path out = Path.of(env.getOrDefault("CHAOS_OUT_DIR", "target/chaos"));
         for (int i = 0; i < args.length; i++) {
@@ -288,13 +290,13 @@ public final class Chaos {
                 Thread.sleep(3_000);
                 while (running && System.currentTimeMillis() < end - 5_000) {
                     noticeExits();
-                    // Wait for every node to serve again (at most 60 s) so kills hit a working cluster.
-                    long readyBy = System.currentTimeMillis() + 60_000;
+                    // Wait for every node to serve again (at most 30 s) so most kills hit a working cluster.
+                    long readyBy = System.currentTimeMillis() + 30_000;
                     while (running && !cluster.allReady() && System.currentTimeMillis() < readyBy) {
                         Thread.sleep(500);
                         noticeExits();
                     }
-                    Thread.sleep(4_000 + random.nextInt(6_000));
+                    Thread.sleep(3_000 + random.nextInt(5_000));
                     if (!running || System.currentTimeMillis() > end - 5_000) {
                         return;
                     }

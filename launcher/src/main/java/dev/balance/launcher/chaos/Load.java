@@ -138,8 +138,9 @@ final class Load {
         long account = 1 + random.nextInt(options.accounts());
         String currency = CURRENCIES.get(random.nextInt(CURRENCIES.size()));
         int pick = random.nextInt(100);
-        String type = pick < 30 ? TYPES[0] : pick < 50 ? TYPES[1] : pick < 65 ? TYPES[2] : pick < 75 ? TYPES[3] : TYPES[4];
-        BigDecimal amount = BigDecimal.valueOf(1 + random.nextInt(type.equals("DEPOSIT") ? 100_000 : 60_000), 2);
+        String type = pick < 35 ? TYPES[0] : pick < 50 ? TYPES[1] : pick < 65 ? TYPES[2] : pick < 75 ? TYPES[3] : TYPES[4];
+        // Deposits larger than the rest, so most changes apply and some still lack the funds.
+        BigDecimal amount = BigDecimal.valueOf(1 + random.nextInt(type.equals("DEPOSIT") ? 100_000 : 30_000), 2);
         long to = 0;
         if (type.equals("TRANSFER")) {
             do {
