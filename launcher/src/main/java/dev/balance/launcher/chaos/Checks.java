@@ -172,25 +172,27 @@ final class Checks {
         if (options.plant() == null) {
             return;
         }
-        switch (options.plant()) {
-            case "verdict" -> {
-                for (Load.Tx tx : load.txs) {
-                    if ("APPLIED".equals(tx.told)) {
-                        tx.told = "REJECTED";
-                        out.println("chaos: PLANTED a flipped verdict on tx " + tx.id);
-                        return;
+        for (String plant : options.plant().split(",")) {
+            switch (plant.trim()) {
+                case "verdict" -> {
+                    for (Load.Tx tx : load.txs) {
+                        if ("APPLIED".equals(tx.told)) {
+                            tx.told = "REJECTED";
+                            out.println("chaos: PLANTED a flipped verdict: the client's record of " + tx.id + " now says REJECTED");
+                            break;
+                        }
                     }
                 }
-            }
-            case "mysql" -> {
-                waitForSinkRows();
-                try (Connection connection = mysql(); Statement statement = connection.createStatement()) {
-                    int rows = statement.executeUpdate("UPDATE balances SET available = available + 1 ORDER BY account_id,"
-                            + " currency_code LIMIT 1");
-                    out.println("chaos: PLANTED +1 on the available of one MySQL balance (" + rows + " row)");
+                case "mysql" -> {
+                    waitForSinkRows();
+                    try (Connection connection = mysql(); Statement statement = connection.createStatement()) {
+                        int rows = statement.executeUpdate("UPDATE balances SET available = available + 1 ORDER BY account_id,"
+                                + " currency_code LIMIT 1");
+                        out.println("chaos: PLANTED +1 on the available of one MySQL balance (" + rows + " row)");
+                    }
                 }
+                default -> throw new IllegalArgumentException("CHAOS_PLANT is a list of verdict and mysql");
             }
-            default -> throw new IllegalArgumentException("CHAOS_PLANT must be verdict or mysql");
         }
     }
 

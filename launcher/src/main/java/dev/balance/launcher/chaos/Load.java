@@ -135,7 +135,7 @@ final class Load {
 
     private Tx next() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        long account = 1 + random.nextInt(options.accounts());
+        long account = account(random);
         String currency = CURRENCIES.get(random.nextInt(CURRENCIES.size()));
         int pick = random.nextInt(100);
         String type = pick < 35 ? TYPES[0] : pick < 50 ? TYPES[1] : pick < 65 ? TYPES[2] : pick < 75 ? TYPES[3] : TYPES[4];
@@ -144,7 +144,7 @@ final class Load {
         long to = 0;
         if (type.equals("TRANSFER")) {
             do {
-                to = 1 + random.nextInt(options.accounts());
+                to = account(random);
             } while (to == account);
         }
         Tx tx = new Tx(runId + "-" + sequence.incrementAndGet(), account, currency, type, amount, to, mapper);
@@ -152,6 +152,12 @@ final class Load {
             txs.add(tx);
         }
         return tx;
+    }
+
+    /** Six picks in ten from the busiest tenth of the accounts, so balances see many changes and conflicts. */
+    private long account(ThreadLocalRandom random) {
+        int hot = Math.max(2, options.accounts() / 10);
+        return 1 + (random.nextInt(10) < 6 ? random.nextInt(hot) : random.nextInt(options.accounts()));
     }
 
     private void clientLoop() {
