@@ -44,8 +44,6 @@ public final class Chaos {
     }
 
     public static void main(String[] args) {
-        // The run's own Kafka admin client would fill the output with warnings while the broker is down.
-        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.kafka", org.apache.logging.log4j.Level.ERROR);
         Options options;
         try {
             options = parse(args, System.getenv());
@@ -104,6 +102,8 @@ public final class Chaos {
 
     /** One whole run: start, load and faults, quiescence, checks, summary. */
     public static Result run(Options options, PrintStream out) throws Exception {
+        // The run's own Kafka admin client would fill the output with warnings while the broker is down.
+        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.kafka", org.apache.logging.log4j.Level.ERROR);
         String runId = "chaos-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmss"))
                 + String.format(Locale.ROOT, "%04x", ThreadLocalRandom.current().nextInt(0x10000));
         Path dir = options.outDir().resolve(runId);
@@ -198,6 +198,9 @@ public final class Chaos {
         final AtomicInteger mysqlCuts = new AtomicInteger();
         final AtomicInteger redisCuts = new AtomicInteger();
         final AtomicInteger unexpectedExits = new AtomicInteger();
+        /** Longest time from a node's kill until every node answered /ready 200 again. */
+        final java.util.concurrent.atomic.AtomicLong longestRecoveryMs = new java.util.concurrent.atomic.AtomicLong();
+        private long lastKillNanos;
         private final Options options;
         private final Cluster cluster;
         private final TcpProxy mysql;
@@ -292,9 +295,20 @@ public final class Chaos {
                     noticeExits();
                     // Wait for every node to serve again (at most 30 s) so most kills hit a working cluster.
                     long readyBy = System.currentTimeMillis() + 30_000;
-                    while (running && !cluster.allReady() && System.currentTimeMillis() < readyBy) {
+                    boolean ready;
+                    while (!(ready = cluster.allReady()) && running && System.currentTimeMillis() < readyBy) {
                         Thread.sleep(500);
                         noticeExits();
+                    }
+                    if (lastKillNanos != 0) {
+                        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastKillNanos);
+                        if (ready) {
+                            longestRecoveryMs.accumulateAndGet(ms, Math::max);
+                            events.log("every node ready again " + ms + " ms after the kill");
+                        } else {
+                            events.log("not every node ready " + ms + " ms after the kill; killing on");
+                        }
+                        lastKillNanos = 0;
                     }
                     Thread.sleep(3_000 + random.nextInt(5_000));
                     if (!running || System.currentTimeMillis() > end - 5_000) {
@@ -306,6 +320,7 @@ public final class Chaos {
                     try {
                         killedByUs[node] = true;
                         cluster.killNode(node);
+                        lastKillNanos = System.nanoTime();
                         nodeKills.incrementAndGet();
                         long pause = 1_000 + random.nextInt(3_000);
                         events.log("kill -9 node " + node + (wipe ? ", state folder wiped," : "") + " restart in " + pause + " ms");

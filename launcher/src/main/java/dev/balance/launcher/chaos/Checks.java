@@ -586,6 +586,7 @@ final class Checks {
         figures.put("mysql_cuts", controller.mysqlCuts.get());
         figures.put("redis_cuts", controller.redisCuts.get());
         figures.put("unexpected_exits", controller.unexpectedExits.get());
+        figures.put("longest_node_recovery_ms", controller.longestRecoveryMs.get());
         figures.put("client_retries", stats.retries.sum());
         figures.put("connection_errors", stats.connectionErrors.sum());
         figures.put("answers_202", stats.count(202));
