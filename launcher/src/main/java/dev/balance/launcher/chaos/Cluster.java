@@ -1,0 +1,356 @@
+package dev.balance.launcher.chaos;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+/**
+ * The processes of one chaos run, each a JVM of its own so a kill is a real SIGKILL: one KRaft
+ * broker, the nodes (Launcher with the API only) and one sink process (Launcher with both sinks,
+ * no API), all writing under the run's folder.
+ */
+final class Cluster implements AutoCloseable {
+
+    private final Chaos.Options options;
+    private final Path dir;
+    private final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    final int brokerPort;
+    final int controllerPort;
+    final int[] nodePorts;
+    final int sinkPort;
+    final String runId;
+    final String mysqlUrl;
+    final String redisUrl;
+    final String redisPrefix;
+    private Process broker;
+    private final Process[] nodes;
+    private Process sinks;
+    private final List<Process> all = new ArrayList<>();
+
+    Cluster(Chaos.Options options, Path dir, String runId, int mysqlProxyPort, int redisProxyPort) {
+        this.options = options;
+        this.dir = dir;
+        this.runId = runId;
+        this.brokerPort = freePort();
+        this.controllerPort = freePort();
+        this.nodePorts = new int[options.nodes()];
+        for (int i = 0; i < nodePorts.length; i++) {
+            nodePorts[i] = freePort();
+        }
+        this.sinkPort = freePort();
+        this.nodes = new Process[options.nodes()];
+        this.mysqlUrl = "jdbc:mysql://127.0.0.1:" + mysqlProxyPort + "/" + database();
+        this.redisUrl = "redis://127.0.0.1:" + redisProxyPort;
+        this.redisPrefix = runId + ":";
+    }
+
+    String database() {
+        return runId.replace('-', '_');
+    }
+
+    String directMysqlUrl() {
+        return "jdbc:mysql://" + options.mysqlHost() + ":" + options.mysqlPort() + "/" + database();
+    }
+
+    String bootstrap() {
+        return "127.0.0.1:" + brokerPort;
+    }
+
+    URI nodeUrl(int i) {
+        return URI.create("http://127.0.0.1:" + nodePorts[i]);
+    }
+
+    // ---------------------------------------------------------------- broker
+
+    synchronized void startBroker() throws IOException, InterruptedException {
+        Path data = dir.resolve("kafka");
+        Path logs = data.resolve("logs");
+        Files.createDirectories(logs);
+        Path properties = data.resolve("server.properties");
+        Files.writeString(properties, String.join("\n",
+                "process.roles=broker,controller", "node.id=1",
+                "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+                "listeners=PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=PLAINTEXT://127.0.0.1:" + brokerPort,
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
+                "log.dirs=" + data.resolve("log"), "offsets.topic.replication.factor=1",
+                "transaction.state.log.replication.factor=1", "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1", "share.coordinator.state.topic.min.isr=1",
+                "default.replication.factor=1", "min.insync.replicas=1", "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=false", ""));
+        List<String> base = List.of(java, "-Xms384m", "-Xmx384m", "-XX:+UseSerialGC", "-Dkafka.logs.dir=" + logs,
+                "-Dlog4j2.configurationFile=" + options.brokerLog4j(), "-cp", options.brokerClasspath());
+        if (!Files.exists(data.resolve("log").resolve("meta.properties"))) {
+            List<String> format = new ArrayList<>(base);
+            format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", org.apache.kafka.common.Uuid.randomUuid().toString(), "-c", properties.toString()));
+            Process formatting = new ProcessBuilder(format).redirectErrorStream(true)
+                    .redirectOutput(logs.resolve("format.log").toFile()).start();
+            if (!formatting.waitFor(120, TimeUnit.SECONDS) || formatting.exitValue() != 0) {
+                throw new IllegalStateException("formatting the broker's storage failed, see " + logs.resolve("format.log"));
+            }
+        }
+        List<String> command = new ArrayList<>(base);
+        command.addAll(List.of("kafka.Kafka", properties.toString()));
+        broker = start(command, Map.of(), logs.resolve("stdout.log"));
+    }
+
+    void awaitBroker(long timeoutMs) throws InterruptedException {
+        Properties properties = new Properties();
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3_000);
+        properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        try (Admin admin = Admin.create(properties)) {
+            while (true) {
+                try {
+                    admin.describeCluster().nodes().get(3, TimeUnit.SECONDS);
+                    admin.listTopics().names().get(3, TimeUnit.SECONDS);
+                    return;
+                } catch (Exception e) {
+                    if (System.currentTimeMillis() > deadline) {
+                        throw new IllegalStateException("the broker did not answer within " + timeoutMs + " ms", e);
+                    }
+                    if (!broker.isAlive()) {
+                        throw new IllegalStateException("the broker exited (" + broker.exitValue() + "), see "
+                                + dir.resolve("kafka/logs"));
+                    }
+                    Thread.sleep(300);
+                }
+            }
+        }
+    }
+
+    synchronized void killBroker() throws InterruptedException {
+        kill(broker);
+    }
+
+    // ---------------------------------------------------------------- nodes and sinks
+
+    private Map<String, String> common() {
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap());
+        env.put("APPLICATION_ID", runId);
+        env.put("TOPIC_PREFIX", runId + "-");
+        env.put("TOPIC_PARTITIONS", Integer.toString(options.partitions()));
+        env.put("DEV_MODE", "true");
+        return env;
+    }
+
+    synchronized void startNode(int i, boolean wipe) throws IOException {
+        Path state = dir.resolve("node-" + i + "/state");
+        if (wipe) {
+            deleteTree(state);
+        }
+        Files.createDirectories(state);
+        Map<String, String> env = common();
+        env.put("START_API", "true");
+        env.put("START_SINK_MYSQL", "false");
+        env.put("START_SINK_REDIS", "false");
+        env.put("HTTP_PORT", Integer.toString(nodePorts[i]));
+        env.put("NODE_PORT", Integer.toString(nodePorts[i]));
+        env.put("NODE_ID", "chaos-node-" + i);
+        env.put("STATE_DIR", state.toString());
+        env.put("LOG_DIR", dir.resolve("node-" + i + "/logs").toString());
+        env.put("STREAM_THREADS", "1");
+        env.put("ROCKSDB_CACHE_MB", "32");
+        env.put("ROCKSDB_WRITE_BUFFER_MB", "16");
+        nodes[i] = start(launcher("-Xmx320m"), env, dir.resolve("node-" + i + "/stdout.log"));
+    }
+
+    synchronized void killNode(int i) throws InterruptedException {
+        kill(nodes[i]);
+    }
+
+    boolean nodeAlive(int i) {
+        Process node = nodes[i];
+        return node != null && node.isAlive();
+    }
+
+    /** 200 from the node's /ready. */
+    boolean ready(int i) {
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(nodeUrl(i).resolve("/ready"))
+                    .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding());
+            return response.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    void awaitReady(long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        for (int i = 0; i < nodes.length; i++) {
+            while (!ready(i)) {
+                if (!nodeAlive(i)) {
+                    throw new IllegalStateException("node " + i + " exited, see " + dir.resolve("node-" + i));
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("node " + i + " not ready within " + timeoutMs + " ms");
+                }
+                Thread.sleep(300);
+            }
+        }
+    }
+
+    boolean allReady() {
+        for (int i = 0; i < nodes.length; i++) {
+            if (!ready(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    synchronized void startSinks() throws IOException {
+        Map<String, String> env = common();
+        env.put("START_API", "false");
+        env.put("START_SINK_MYSQL", "true");
+        env.put("START_SINK_REDIS", "true");
+        env.put("HTTP_PORT", Integer.toString(sinkPort));
+        env.put("MYSQL_URL", mysqlUrl);
+        env.put("MYSQL_USER", options.mysqlUser());
+        env.put("MYSQL_PASSWORD", options.mysqlPassword());
+        env.put("REDIS_URL", redisUrl);
+        env.put("REDIS_KEY_PREFIX", redisPrefix);
+        env.put("SINK_MYSQL_GROUP_ID", runId + "-sink-mysql");
+        env.put("SINK_REDIS_GROUP_ID", runId + "-sink-redis");
+        env.put("LOG_DIR", dir.resolve("sinks/logs").toString());
+        Files.createDirectories(dir.resolve("sinks"));
+        sinks = start(launcher("-Xmx256m"), env, dir.resolve("sinks/stdout.log"));
+    }
+
+    synchronized void killSinks() throws InterruptedException {
+        kill(sinks);
+    }
+
+    boolean sinksAlive() {
+        return sinks != null && sinks.isAlive();
+    }
+
+    boolean brokerAlive() {
+        return broker != null && broker.isAlive();
+    }
+
+    /** The environment Reconcile reads, pointed at the real stores (not the proxies). */
+    Map<String, String> reconcileEnv() {
+        Map<String, String> env = new HashMap<>();
+        env.put("NODE_URL", nodeUrl(0).toString());
+        env.put("MYSQL_URL", directMysqlUrl());
+        env.put("MYSQL_USER", options.mysqlUser());
+        env.put("MYSQL_PASSWORD", options.mysqlPassword());
+        env.put("REDIS_URL", "redis://" + options.redisHost() + ":" + options.redisPort());
+        env.put("REDIS_KEY_PREFIX", redisPrefix);
+        env.put("RECONCILE_WAIT_MS", "60000");
+        return env;
+    }
+
+    Process reconcile(Path output) throws IOException {
+        List<String> command = List.of(java, "-Xmx256m", "-cp", options.nodeClasspath(), "dev.balance.launcher.Reconcile");
+        return start(command, reconcileEnv(), output);
+    }
+
+    private List<String> launcher(String heap) {
+        return List.of(java, heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", options.nodeClasspath(),
+                "dev.balance.launcher.Launcher");
+    }
+
+    private Process start(List<String> command, Map<String, String> env, Path output) throws IOException {
+        Files.createDirectories(output.getParent());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
+        Map<String, String> environment = builder.environment();
+        String path = environment.get("PATH");
+        String home = environment.get("HOME");
+        environment.clear();
+        if (path != null) {
+            environment.put("PATH", path);
+        }
+        if (home != null) {
+            environment.put("HOME", home);
+        }
+        environment.putAll(env);
+        Process process = builder.start();
+        synchronized (all) {
+            all.add(process);
+        }
+        return process;
+    }
+
+    /** SIGKILL, then wait until it is gone. */
+    private static void kill(Process process) throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteTree(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(path)) {
+            walk.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Process> copy;
+        synchronized (all) {
+            copy = new ArrayList<>(all);
+        }
+        // Nodes and sinks first (a clean stop is not needed: the run is over), the broker last.
+        for (Process process : copy) {
+            if (process != broker) {
+                process.destroyForcibly();
+            }
+        }
+        if (broker != null) {
+            broker.destroyForcibly();
+        }
+        for (Process process : copy) {
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
