@@ -53,8 +53,12 @@ class LiveStackIT {
 
     @Test
     void aScrapeOfARunningNodeShowsEveryMetricOperatorsNeed() throws IOException {
-        // Given applied and rejected changes have been decided and written by both sinks
+        // Given applied and rejected changes have been decided and written by both sinks, and the JVM
+        // (the node runs in this one) has paused for a collection at least once: the GC pause timer
+        // appears with the first pause, and a short run may not have needed one yet
+        System.gc();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            assertThat(Exposition.parse(stack.get("/metrics").text()).has("jvm_gc_pause_seconds_count")).isTrue();
             Exposition scrape = Exposition.parse(stack.get("/metrics").text());
             assertThat(scrape.sum("balance_verdicts_total", Map.of("status", "REJECTED"))).isPositive();
             assertThat(scrape.sum("balance_sink_mysql_rows_total", Map.of())).isPositive();
