@@ -80,9 +80,9 @@ public final class HttpApi {
             config.routes.beforeMatched(gate::check);
             config.routes.post(ChangeRoutes.CHANGE_PATH, changes::change, Access.WRITE);
             config.routes.post(ChangeRoutes.BATCH_PATH, changes::batch, Access.WRITE);
-            config.routes.get("/api/v1/balance/{account_id}/{currency_code}", queries::balance, Access.READ);
-            config.routes.get("/api/v1/balance/{account_id}", queries::balances, Access.READ);
-            config.routes.get("/api/v1/transactions/{account_id}/{transaction_id}", queries::transaction, Access.READ);
+            config.routes.get(ReadLane.BALANCE_ROUTE, queries::balance, Access.READ);
+            config.routes.get(ReadLane.BALANCES_ROUTE, queries::balances, Access.READ);
+            config.routes.get(ReadLane.TRANSACTION_ROUTE, queries::transaction, Access.READ);
             // A read with a body: a POST that read keys may call.
             config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup, Access.READ);
             status.register(config.routes);

@@ -35,6 +35,7 @@ import org.eclipse.jetty.util.Callback;
  */
 final class ReadLane extends Handler.Wrapper {
 
+    /** The routes the lane answers for; {@link HttpApi} registers them under these same patterns. */
     static final String BALANCE_ROUTE = "/api/v1/balance/{account_id}/{currency_code}";
     static final String BALANCES_ROUTE = "/api/v1/balance/{account_id}";
     static final String TRANSACTION_ROUTE = "/api/v1/transactions/{account_id}/{transaction_id}";
