@@ -418,6 +418,86 @@ class ApiContractIT {
         assertThat(get(port, "/api/v1/transactions/" + account + "/never").status()).isEqualTo(404);
     }
 
+    /**
+     * A single change this node decides is taken by the node's change lane; the same request with a
+     * query the routes ignore goes through the routes. Applied, replayed, rejected and conflicting
+     * changes must be answered alike either way, and counted under the route's timer.
+     */
+    @Test
+    void shouldAnswerChangesAlikeOnTheFastLaneAndThroughTheRoutes() {
+        long account = newAccount();
+        String path = "/api/v1/balance/change";
+        String deposit = change("cl-1", account, "USDT", "DEPOSIT", "10");
+        String withdrawal = change("cl-2", account, "USDT", "WITHDRAW", "11");
+        String conflict = change("cl-1", account, "USDT", "DEPOSIT", "11");
+        double appliedBefore = postCount(200);
+
+        Answer applied = post(port, path, deposit, Map.of("X-Request-Id", "lane-change-1"));
+        Answer replayRoutes = post(port, path + "?via=routes", deposit);
+        Answer replayLane = post(port, path, deposit);
+        Answer rejected = post(port, path, withdrawal);
+        Answer rejectedRoutes = post(port, path + "?via=routes", withdrawal);
+        Answer rejectedLane = post(port, path, withdrawal);
+        Answer conflictLane = post(port, path, conflict);
+        Answer conflictRoutes = post(port, path + "?via=routes", conflict);
+
+        assertThat(applied.status()).isEqualTo(200);
+        assertThat(applied.body().get("replay").asBoolean()).isFalse();
+        assertThat(applied.header("X-Request-Id")).contains("lane-change-1");
+        assertThat(applied.header("Content-Type")).isEqualTo(replayRoutes.header("Content-Type"));
+        assertThat(replayLane.status()).isEqualTo(200);
+        assertThat(replayLane.body().get("replay").asBoolean()).isTrue();
+        assertThat(replayLane.raw().body()).isEqualTo(replayRoutes.raw().body());
+        assertThat(rejected.status()).isEqualTo(422);
+        assertThat(rejectedLane.raw().body()).isEqualTo(rejectedRoutes.raw().body());
+        assertThat(conflictLane.status()).isEqualTo(409);
+        assertThat(conflictLane.raw().body()).isEqualTo(conflictRoutes.raw().body());
+        assertThat(get(port, "/api/v1/balance/" + account + "/USDT").body().at("/balance/available").asText())
+                .isEqualTo("10.000000");
+        // Three 200s here (the deposit and its two replays); other tests may post at the same time.
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(postCount(200) - appliedBefore).isGreaterThanOrEqualTo(3.0));
+    }
+
+    /**
+     * A change whose body arrives after its headers is left to the routes by the lane, which must put
+     * back the part it read: the answer is the same verdict as for a body sent at once.
+     */
+    @Test
+    void shouldDecideAChangeWhoseBodyArrivesInPieces() throws Exception {
+        long account = newAccount();
+        byte[] body = change("split-1", account, "BTC", "DEPOSIT", "2.5").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String head = "POST /api/v1/balance/change HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n";
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            socket.setTcpNoDelay(true);
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            out.write(body, 0, 7);
+            out.flush();
+            // Not a synchronisation: the pause only makes the rest of the body arrive in a later read.
+            Thread.sleep(200);
+            out.write(body, 7, body.length - 7);
+            out.flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 200");
+            assertThat(answer).contains("\"status\":\"APPLIED\"").contains("\"available\":\"2.50000000\"");
+        }
+        Answer replay = post(port, "/api/v1/balance/change", change("split-1", account, "BTC", "DEPOSIT", "2.5"));
+        assertThat(replay.body().get("replay").asBoolean()).isTrue();
+        assertThat(replay.body().at("/balance/version").asLong()).isEqualTo(1);
+    }
+
+    /** balance_http_requests_seconds_count of POST /api/v1/balance/change answered with a status, from /metrics. */
+    private static double postCount(int status) {
+        String prefix = "balance_http_requests_seconds_count{method=\"POST\",route=\"/api/v1/balance/change\",status=\""
+                + status + "\"} ";
+        return get(port, "/metrics").raw().body().lines().filter(line -> line.startsWith(prefix))
+                .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length()))).findFirst().orElse(0);
+    }
+
     private static String routeOf(String path) {
         return path.startsWith("/api/v1/transactions/") ? "/api/v1/transactions/{account_id}/{transaction_id}"
                 : path.chars().filter(c -> c == '/').count() == 5 ? "/api/v1/balance/{account_id}/{currency_code}"

@@ -74,12 +74,24 @@ public final class AuthGate {
      * logs nothing (a request it does not admit goes to {@link #check}, which answers it).
      */
     boolean admits(String method, String pathWithQuery, UnaryOperator<String> headers, byte[] body, Access access) {
+        return admission(method, pathWithQuery, headers, body, access).admitted();
+    }
+
+    /** What {@link #check} would decide: admitted or not, and as whom (null in development mode). */
+    record Admission(boolean admitted, Caller caller) {
+        private static final Admission REFUSED = new Admission(false, null);
+        private static final Admission UNSIGNED = new Admission(true, null);
+    }
+
+    /** Like {@link #admits}, with the caller; counts and logs nothing. */
+    Admission admission(String method, String pathWithQuery, UnaryOperator<String> headers, byte[] body, Access access) {
         if (authenticator == null || access == Access.PUBLIC) {
-            return true;
+            return Admission.UNSIGNED;
         }
         Authenticator.Outcome outcome = authenticator.authenticate(new Authenticator.Request(method, pathWithQuery,
                 headers, body), clockMs.getAsLong());
-        return outcome.accepted() && outcome.caller().role().permits(access);
+        return outcome.accepted() && outcome.caller().role().permits(access) ? new Admission(true, outcome.caller())
+                : Admission.REFUSED;
     }
 
     /** The caller the gate accepted; null in development mode. */

@@ -76,13 +76,58 @@ public final class ChangeRoutes {
                     .thenAccept(response -> HttpApi.relay(ctx, response)));
             return;
         }
-        ctx.future(() -> submitter.submit(command).thenAcceptAsync(verdict -> {
-            Responses.Rendered rendered = render(command, verdict);
+        ctx.future(() -> decide(command).thenAccept(rendered -> {
             if (rendered.status() == 202) {
                 ctx.header("Location", location(command));
             }
             HttpApi.send(ctx, rendered.status(), rendered.body());
-        }, answers));
+        }));
+    }
+
+    /**
+     * The command of a change body that this node decides itself: valid, and its account owned
+     * here. Null for anything else (unreadable, invalid, owned elsewhere, owner unknown), which the
+     * route answers or forwards with its usual errors. Used by {@link ChangeLane}.
+     */
+    ChangeCommand localCommand(byte[] body) {
+        JsonNode json;
+        try {
+            json = requests.json(body);
+        } catch (ApiException e) {
+            return null;
+        }
+        ChangeRequests.Parsed parsed = parse(json);
+        if (!parsed.valid()) {
+            return null;
+        }
+        try {
+            return ownership.activeOwner(parsed.command().accountId()) instanceof Owner.Local ? parsed.command() : null;
+        } catch (ApiException e) {
+            return null;
+        }
+    }
+
+    /** The audit line of a change {@link ChangeLane} took (the caller it admitted; null in development mode). */
+    void auditLocal(dev.balance.api.auth.Caller caller, ChangeCommand command) {
+        requests.audit(caller, null, command, "local");
+    }
+
+    /**
+     * Submits a change decided here and completes, on the answer pool, with its rendered answer:
+     * the verdict, or PENDING (202) when none came within the wait limit; exceptionally with the
+     * {@link ApiException} (503) of a change that could not be recorded. Verdicts complete on stream
+     * threads, which must not render.
+     */
+    CompletableFuture<Responses.Rendered> decide(ChangeCommand command) {
+        return submitter.submit(command).thenApplyAsync(verdict -> render(command, verdict), answers);
+    }
+
+    /** The API error behind a failed {@link #decide}. */
+    static ApiException apiError(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        return cause instanceof ApiException api ? api
+                : new ApiException(503, "UNAVAILABLE", "the change could not be processed: " + cause.getClass().getSimpleName(),
+                        Map.of(), 1);
     }
 
     public void batch(Context ctx) {
@@ -229,10 +274,4 @@ public final class ChangeRoutes {
         return "/api/v1/transactions/" + command.accountId() + "/" + command.transactionId();
     }
 
-    private static ApiException apiError(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        return cause instanceof ApiException api ? api
-                : new ApiException(503, "UNAVAILABLE", "the change could not be processed: " + cause.getClass().getSimpleName(),
-                        Map.of(), 1);
-    }
 }

@@ -66,6 +66,9 @@ public final class HttpApi {
             }
             // Successful local reads are answered before the servlet layer; the rest reaches the routes.
             ReadLane lane = new ReadLane(queries, gate, responses, registry);
+            // Single changes decided here are taken before the servlet layer too; Javalin nests its
+            // servlet context under the innermost wrapper.
+            lane.setHandler(new ChangeLane(changes, responses, gate, registry, bodyBytesMax));
             config.jetty.modifyServer(server -> {
                 server.setHandler(lane);
                 drainOnStop(server, listener.drainMs());

@@ -58,12 +58,16 @@ public final class Requests {
      * Written only when requests are authenticated.
      */
     public void audit(Context ctx, ChangeCommand command, String route) {
-        Caller caller = AuthGate.caller(ctx);
+        audit(AuthGate.caller(ctx), ctx.header(Forwarder.FORWARDED_HEADER), command, route);
+    }
+
+    /** The same line for a change taken outside the routes ({@link ChangeLane}). */
+    void audit(Caller caller, String forwardedBy, ChangeCommand command, String route) {
         if (caller == null) {
             return;
         }
         if (caller.isNode()) {
-            route = route + " forwarded_by=" + ctx.header(Forwarder.FORWARDED_HEADER);
+            route = route + " forwarded_by=" + forwardedBy;
         }
         String target = command.toAccountId() == 0 ? "" : " to_account_id=" + command.toAccountId();
         AUDIT.info("change key_id={} transaction_id={} account_id={} type={} currency={} amount={}{} route={}",
