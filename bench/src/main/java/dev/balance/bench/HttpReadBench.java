@@ -98,7 +98,7 @@ final class HttpReadBench {
         CpuAccount cpu = new CpuAccount(settings.target().env());
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
              LeanHttpLoad load = new LeanHttpLoad(target.uri("/"), settings.concurrency())) {
-            prefill(load, bodies);
+            HttpSingleBench.prefill(load, settings.concurrency(), bodies, settings.accounts(), out);
             String host = load.hostHeader();
             long[] remote = null;
             Map<String, java.util.Set<Integer>> assignment = target.assignment();
@@ -142,29 +142,6 @@ final class HttpReadBench {
             result.put("settings", settings.toMap());
             return result;
         }
-    }
-
-    /**
-     * Funds every account with one deposit, through the batch endpoint with as many batches in flight
-     * as the load has connections; waits for every verdict (a batch answers when all of its items are decided).
-     */
-    private void prefill(LeanHttpLoad load, ChangeBodies bodies) {
-        int batch = HttpSingleBench.PREFILL_BATCH_SIZE;
-        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(1);
-        String host = load.hostHeader();
-        long batches = (settings.accounts() + batch - 1) / batch;
-        LeanHttpLoad.Phase phase;
-        try (Progress progress = Progress.start(out, "prefill", batches, load::progress)) {
-            phase = load.requests(settings.concurrency(), batches, random -> {
-                long from = next.getAndAdd(batch);
-                long to = Math.min(from + batch, settings.accounts() + 1L);
-                return LeanHttpLoad.post(host, HttpSingleBench.BATCH_PATH, bodies.prefillBatch(from, to));
-            }, LeanHttpLoad.Check.body(body -> LeanHttpLoad.contains(body, SUCCESS, body.length)));
-        }
-        if (phase.errors() > 0 || phase.statuses().getOrDefault(200, 0L) != batches) {
-            throw new IllegalStateException("prefill failed: statuses " + phase.statuses() + ", errors " + phase.errors());
-        }
-        out.printf("prefill: %,d accounts funded in %.1f s%n", settings.accounts(), phase.elapsedS());
     }
 
     private LeanHttpLoad.Requests requests(String kind, String host, String idPrefix, long[] remote) {
