@@ -98,6 +98,7 @@ public final class Bench {
                                --timeout-s 300 --skip-baseline --profile --keep-topics
                   http-single  POST /api/v1/balance/change, fixed concurrency or fixed rate
                                --concurrency 32 | --rate R | --search  --duration-s 30 --accounts 10000
+                               --warmup-s 60 (the JIT needs about 45 s of this load to settle)
                                --url http://host:port (default: an in-process node)
                   http-batch   POST /api/v1/balance/changes
                                --batch-size 1000 --concurrency 4 --duration-s 30 --accounts 100000

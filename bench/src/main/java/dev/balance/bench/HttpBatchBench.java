@@ -1,7 +1,6 @@
 package dev.balance.bench;
 
 import java.io.PrintStream;
-import java.net.URI;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The {@code http-batch} mode: POST /api/v1/balance/changes with batches of mixed deposits and
  * withdrawals at a fixed concurrency (closed model). Reports changes per second and the latency
- * of each batch request, send to the answer with every item's verdict.
+ * of each batch request, send to the answer with every item's verdict. Driven by the lean generator
+ * ({@link LeanHttpLoad}), which counts the items' codes of each answer.
  */
 final class HttpBatchBench {
 
@@ -65,19 +65,23 @@ final class HttpBatchBench {
         ChangeBodies bodies = new ChangeBodies(runId + "-", settings.accounts());
         CpuAccount cpu = new CpuAccount(settings.target().env());
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
-             HttpLoad load = new HttpLoad(settings.concurrency())) {
-            HttpSingleBench.prefill(load, target.uri(HttpSingleBench.BATCH_PATH), bodies, settings.accounts(), out);
-            URI uri = target.uri(HttpSingleBench.BATCH_PATH);
+             LeanHttpLoad load = new LeanHttpLoad(target.uri("/"), settings.concurrency())) {
+            HttpSingleBench.prefill(load, settings.concurrency(), bodies, settings.accounts(), out);
+            String host = load.hostHeader();
             int size = settings.batchSize();
+            LeanHttpLoad.Requests batches = random -> LeanHttpLoad.post(host, HttpSingleBench.BATCH_PATH,
+                    bodies.mixedBatch(random, size));
+            // A 200 answers every item of the batch; each item's code is counted.
+            LeanHttpLoad.Check everyItem = (body, itemCodes) -> LeanHttpLoad.itemCodes(body, itemCodes) == size;
             try (Progress progress = Progress.start(out, "warm-up", 0, load::progress)) {
-                load.closed(uri, settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()),
-                        random -> bodies.mixedBatch(random, size), settings.seed());
+                load.closed(settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()), batches, everyItem,
+                        settings.seed());
             }
             CpuAccount.Snapshot cpuBefore = cpu.snapshot();
-            HttpLoad.Phase phase;
+            LeanHttpLoad.Phase phase;
             try (Progress progress = Progress.start(out, "http-batch", 0, load::progress)) {
-                phase = load.closed(uri, settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.durationS()),
-                        random -> bodies.mixedBatch(random, size), settings.seed() + 1);
+                phase = load.closed(settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.durationS()), batches,
+                        everyItem, settings.seed() + 1);
             }
             Map<String, Object> account = CpuAccount.between(cpuBefore, cpu.snapshot(), phase.items(),
                     Runtime.getRuntime().availableProcessors());

@@ -80,6 +80,8 @@ final class HttpReadBench {
 
     private static final String CURRENCY = ChangeBodies.CURRENCY;
     private static final byte[] SUCCESS = "\"success\":true".getBytes(StandardCharsets.US_ASCII);
+    /** A 200 is a success only when the body says so (a lookup with every item answered says so too). */
+    private static final LeanHttpLoad.Check CHECK = LeanHttpLoad.Check.body(body -> LeanHttpLoad.contains(body, SUCCESS, 64));
 
     private final Settings settings;
     private final PrintStream out;
@@ -96,7 +98,7 @@ final class HttpReadBench {
         CpuAccount cpu = new CpuAccount(settings.target().env());
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
              LeanHttpLoad load = new LeanHttpLoad(target.uri("/"), settings.concurrency())) {
-            prefill(load, bodies);
+            HttpSingleBench.prefill(load, settings.concurrency(), bodies, settings.accounts(), out);
             String host = load.hostHeader();
             long[] remote = null;
             Map<String, java.util.Set<Integer>> assignment = target.assignment();
@@ -112,13 +114,13 @@ final class HttpReadBench {
                 long seed = settings.seed() + kind.hashCode();
                 try (Progress progress = Progress.start(out, kind + " warm-up", 0, load::progress)) {
                     load.closed(settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()), requests,
-                            HttpReadBench::succeeded, seed);
+                            CHECK, seed);
                 }
                 CpuAccount.Snapshot before = cpu.snapshot();
                 LeanHttpLoad.Phase phase;
                 try (Progress progress = Progress.start(out, kind, 0, load::progress)) {
                     phase = load.closed(settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.durationS()),
-                            requests, HttpReadBench::succeeded, seed + 1);
+                            requests, CHECK, seed + 1);
                 }
                 Map<String, Object> account = CpuAccount.between(before, cpu.snapshot(), phase.requests(),
                         Runtime.getRuntime().availableProcessors());
@@ -140,29 +142,6 @@ final class HttpReadBench {
             result.put("settings", settings.toMap());
             return result;
         }
-    }
-
-    /**
-     * Funds every account with one deposit, through the batch endpoint with as many batches in flight
-     * as the load has connections; waits for every verdict (a batch answers when all of its items are decided).
-     */
-    private void prefill(LeanHttpLoad load, ChangeBodies bodies) {
-        int batch = HttpSingleBench.PREFILL_BATCH_SIZE;
-        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(1);
-        String host = load.hostHeader();
-        long batches = (settings.accounts() + batch - 1) / batch;
-        LeanHttpLoad.Phase phase;
-        try (Progress progress = Progress.start(out, "prefill", batches, load::progress)) {
-            phase = load.requests(settings.concurrency(), batches, random -> {
-                long from = next.getAndAdd(batch);
-                long to = Math.min(from + batch, settings.accounts() + 1L);
-                return LeanHttpLoad.post(host, HttpSingleBench.BATCH_PATH, bodies.prefillBatch(from, to));
-            }, body -> new String(body, StandardCharsets.UTF_8).contains("\"success\":true"));
-        }
-        if (phase.errors() > 0 || phase.statuses().getOrDefault(200, 0L) != batches) {
-            throw new IllegalStateException("prefill failed: statuses " + phase.statuses() + ", errors " + phase.errors());
-        }
-        out.printf("prefill: %,d accounts funded in %.1f s%n", settings.accounts(), phase.elapsedS());
     }
 
     private LeanHttpLoad.Requests requests(String kind, String host, String idPrefix, long[] remote) {
@@ -198,20 +177,6 @@ final class HttpReadBench {
 
     private static long account(SplittableRandom random, int accounts) {
         return 1 + random.nextInt(accounts);
-    }
-
-    /** A 200 is a success only when the body says so (a lookup with every item answered says so too). */
-    private static Boolean succeeded(byte[] body) {
-        outer:
-        for (int i = 0; i + SUCCESS.length <= body.length && i < 64; i++) {
-            for (int j = 0; j < SUCCESS.length; j++) {
-                if (body[i + j] != SUCCESS[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     private Map<String, Object> result(String kind, LeanHttpLoad.Phase phase, Map<String, Object> account) {

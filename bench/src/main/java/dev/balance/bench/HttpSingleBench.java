@@ -1,7 +1,7 @@
 package dev.balance.bench;
 
 import java.io.PrintStream;
-import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * deposit (through the batch endpoint, unmeasured), then a warm-up, then the measured load of
  * mixed deposits and withdrawals: at a fixed concurrency (closed model, the default), at a fixed
  * rate ({@code --rate}, open model), or stepping the rate up ({@code --search}) until P95 reaches
- * the target or the node falls behind the rate.
+ * the target or the node falls behind the rate. Driven by the lean generator ({@link LeanHttpLoad}):
+ * one thread, one selector, kept-alive connections (up to {@code --in-flight-max} in the open model).
  */
 final class HttpSingleBench {
 
@@ -28,6 +29,19 @@ final class HttpSingleBench {
     static final double KEEP_UP_SHARE = 0.95;
     /** A step fails when more than this share of requests got no verdict (errors, 202 pending, 5xx). */
     static final double FAILED_SHARE_MAX = 0.01;
+    /**
+     * The default warm-up: on 2 cores the JIT compiler needs about 45 s of this load to settle (a search
+     * after a 5 s warm-up found 698/s, after 45 s 1,905/s).
+     */
+    static final long WARMUP_S_DEFAULT = 60;
+    private static final byte[] APPLIED = "\"status\":\"APPLIED\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SUCCESS = "\"success\":true".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * A 200 to one change must carry an applied verdict (a refusal comes as 422 REJECTED, a verdict
+     * too; 202 PENDING and 5xx are judged by their status).
+     */
+    static final LeanHttpLoad.Check APPLIED_CHECK = LeanHttpLoad.Check.body(
+            body -> LeanHttpLoad.contains(body, APPLIED, body.length));
 
     static final Set<String> OPTIONS;
 
@@ -46,7 +60,8 @@ final class HttpSingleBench {
             args.requireKnown(OPTIONS);
             Settings settings = new Settings(HttpTarget.Settings.from(args, env), args.intValue("concurrency", 32),
                     args.doubleValue("rate", 0), args.flag("search"), args.longValue("duration-s", 30),
-                    args.intValue("accounts", 10_000), args.longValue("warmup-s", 5), args.doubleValue("rate-start", 250),
+                    args.intValue("accounts", 10_000), args.longValue("warmup-s", WARMUP_S_DEFAULT),
+                    args.doubleValue("rate-start", 250),
                     args.doubleValue("rate-factor", 1.5), args.longValue("step-s", 10), args.intValue("steps-max", 15),
                     args.doubleValue("p95-target-ms", 50), args.intValue("in-flight-max", 2_000), args.longValue("seed", 7));
             if (settings.concurrency <= 0 || settings.durationS <= 0 || settings.accounts <= 0 || settings.ratePerS < 0
@@ -98,16 +113,17 @@ final class HttpSingleBench {
         ChangeBodies bodies = new ChangeBodies(runId + "-", settings.accounts());
         CpuAccount cpu = new CpuAccount(settings.target().env());
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
-             HttpLoad load = new HttpLoad(settings.inFlightMax())) {
-            prefill(load, target.uri(BATCH_PATH), bodies, settings.accounts(), out);
-            URI uri = target.uri(CHANGE_PATH);
+             LeanHttpLoad load = new LeanHttpLoad(target.uri("/"), settings.concurrency())) {
+            prefill(load, settings.concurrency(), bodies, settings.accounts(), out);
+            String host = load.hostHeader();
+            LeanHttpLoad.Requests changes = random -> LeanHttpLoad.post(host, CHANGE_PATH, bodies.mixed(random));
             try (Progress progress = Progress.start(out, "warm-up", 0, load::progress)) {
-                load.closed(uri, settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()), bodies::mixed,
+                load.closed(settings.concurrency(), TimeUnit.SECONDS.toNanos(settings.warmupS()), changes, APPLIED_CHECK,
                         settings.seed());
             }
             CpuAccount.Snapshot cpuBefore = cpu.snapshot();
             long start = System.nanoTime();
-            Map<String, Object> result = settings.search() ? search(load, uri, bodies, cpu) : fixed(load, uri, bodies);
+            Map<String, Object> result = settings.search() ? search(load, changes, cpu) : fixed(load, changes);
             double elapsedS = (System.nanoTime() - start) / 1e9;
             Map<String, Object> account = CpuAccount.between(cpuBefore, cpu.snapshot(), requestsIn(result),
                     Runtime.getRuntime().availableProcessors());
@@ -130,45 +146,53 @@ final class HttpSingleBench {
         return phases.stream().mapToLong(phase -> ((Number) phase.get("requests")).longValue()).sum();
     }
 
-    /** Deposits to every account through the batch endpoint; not measured. */
-    static void prefill(HttpLoad load, URI batchUri, ChangeBodies bodies, int accounts, PrintStream out) {
-        AtomicLong done = new AtomicLong();
-        try (Progress progress = Progress.start(out, "prefill", accounts, done::get)) {
-            for (long from = 1; from <= accounts; from += PREFILL_BATCH_SIZE) {
+    /**
+     * Funds every account with one deposit, through the batch endpoint with a batch in flight on each
+     * of {@code connections} connections; waits for every verdict (a batch answers when all of its
+     * items are decided). Not measured.
+     */
+    static void prefill(LeanHttpLoad load, int connections, ChangeBodies bodies, int accounts, PrintStream out) {
+        AtomicLong next = new AtomicLong(1);
+        String host = load.hostHeader();
+        long batches = (accounts + PREFILL_BATCH_SIZE - 1) / PREFILL_BATCH_SIZE;
+        LeanHttpLoad.Phase phase;
+        try (Progress progress = Progress.start(out, "prefill", batches, load::progress)) {
+            phase = load.requests(connections, batches, random -> {
+                long from = next.getAndAdd(PREFILL_BATCH_SIZE);
                 long to = Math.min(from + PREFILL_BATCH_SIZE, accounts + 1L);
-                String answer = load.postOk(batchUri, bodies.prefillBatch(from, to));
-                if (!answer.contains("\"success\":true")) {
-                    throw new IllegalStateException("a prefill deposit was not applied: "
-                            + answer.substring(0, Math.min(answer.length(), 500)));
-                }
-                done.addAndGet(to - from);
-            }
+                return LeanHttpLoad.post(host, BATCH_PATH, bodies.prefillBatch(from, to));
+            }, LeanHttpLoad.Check.body(body -> LeanHttpLoad.contains(body, SUCCESS, body.length)));
         }
+        if (phase.errors() > 0 || phase.statuses().getOrDefault(200, 0L) != batches) {
+            throw new IllegalStateException("prefill failed: statuses " + phase.statuses() + ", errors " + phase.errors());
+        }
+        out.printf("prefill: %,d accounts funded in %.1f s%n", accounts, phase.elapsedS());
     }
 
-    private Map<String, Object> fixed(HttpLoad load, URI uri, ChangeBodies bodies) {
+    private Map<String, Object> fixed(LeanHttpLoad load, LeanHttpLoad.Requests changes) {
         long durationNanos = TimeUnit.SECONDS.toNanos(settings.durationS());
-        HttpLoad.Phase phase;
+        LeanHttpLoad.Phase phase;
         try (Progress progress = Progress.start(out, "http-single", 0, load::progress)) {
             phase = settings.ratePerS() > 0
-                    ? load.open(uri, settings.ratePerS(), durationNanos, bodies::mixed, settings.seed() + 1)
-                    : load.closed(uri, settings.concurrency(), durationNanos, bodies::mixed, settings.seed() + 1);
+                    ? load.open(settings.ratePerS(), durationNanos, settings.inFlightMax(), changes, APPLIED_CHECK,
+                            settings.seed() + 1)
+                    : load.closed(settings.concurrency(), durationNanos, changes, APPLIED_CHECK, settings.seed() + 1);
         }
         print(phase);
         return result(phase);
     }
 
-    private Map<String, Object> search(HttpLoad load, URI uri, ChangeBodies bodies, CpuAccount cpu) {
+    private Map<String, Object> search(LeanHttpLoad load, LeanHttpLoad.Requests changes, CpuAccount cpu) {
         List<Map<String, Object>> steps = new ArrayList<>();
-        HttpLoad.Phase best = null;
+        LeanHttpLoad.Phase best = null;
         double rate = settings.rateStart();
         for (int step = 0; step < settings.stepsMax(); step++, rate *= settings.rateFactor()) {
-            HttpLoad.Phase phase;
+            LeanHttpLoad.Phase phase;
             CpuAccount.Snapshot before = cpu.snapshot();
             try (Progress progress = Progress.start(out, String.format("step %d @ %,.0f/s", step + 1, rate), 0,
                     load::progress)) {
-                phase = load.open(uri, rate, TimeUnit.SECONDS.toNanos(settings.stepS()), bodies::mixed,
-                        settings.seed() + step);
+                phase = load.open(rate, TimeUnit.SECONDS.toNanos(settings.stepS()), settings.inFlightMax(), changes,
+                        APPLIED_CHECK, settings.seed() + step);
             }
             Map<String, Object> account = CpuAccount.between(before, cpu.snapshot(), phase.requests(),
                     Runtime.getRuntime().availableProcessors());
@@ -196,7 +220,7 @@ final class HttpSingleBench {
     }
 
     /** Why a step failed, or "sustained". */
-    String judge(HttpLoad.Phase phase) {
+    String judge(LeanHttpLoad.Phase phase) {
         long failed = phase.errors() + phase.statuses().entrySet().stream()
                 .filter(e -> e.getKey() == 202 || e.getKey() >= 500).mapToLong(Map.Entry::getValue).sum();
         double p95Ms = Latency.millis(phase.latency().getValueAtPercentile(95));
@@ -212,7 +236,7 @@ final class HttpSingleBench {
         return "sustained";
     }
 
-    private void print(HttpLoad.Phase phase) {
+    private void print(LeanHttpLoad.Phase phase) {
         out.printf("http-single: %,d requests in %.1f s = %,.0f/s, statuses %s, errors %d%n", phase.requests(),
                 phase.elapsedS(), phase.requestsPerS(), phase.statuses(), phase.errors());
         out.println("latency (send to verdict" + (phase.sendLag() != null ? ", from the due time" : "") + "): "
@@ -222,7 +246,7 @@ final class HttpSingleBench {
         }
     }
 
-    private static Map<String, Object> result(HttpLoad.Phase phase) {
+    private static Map<String, Object> result(LeanHttpLoad.Phase phase) {
         Map<String, Object> latency = Latency.summary(phase.latency());
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("mode", "http-single");

@@ -4,24 +4,50 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
+import java.util.function.Predicate;
+import org.HdrHistogram.Histogram;
 
 /**
- * A closed-model HTTP/1.1 load generator cheap enough to sit beside the node on two cores: one
- * thread and one selector for all kept-alive connections, requests written as bytes, answers
- * parsed only as far as the status line and Content-Length (or chunks). The JDK's HttpClient costs about a
- * millisecond of CPU per request here, which would be most of what a read benchmark measured.
+ * The HTTP/1.1 load generator of the HTTP modes, cheap enough to sit beside the node on two cores:
+ * one thread and one selector for all kept-alive connections, requests written as bytes, answers
+ * parsed only as far as the status line and Content-Length (or chunks), bodies read only by the
+ * phase's check. The JDK's HttpClient cost 0.2 to 1 ms of CPU per request here, a large part of
+ * what a benchmark measured.
  *
- * <p>Only what the node sends is understood: a status line, headers with Content-Length, a body.
+ * <p>Two shapes: a closed model ({@link #closed}: N connections, each sending its next request as
+ * soon as its answer is in; latency from the first byte written to the last byte read) and an open
+ * model ({@link #open}: requests due at a fixed rate whatever the node does; latency from the due
+ * time, so stalls are not hidden).
+ *
+ * <p>Only what the node sends is understood: a status line, headers with Content-Length or chunks,
+ * a body. Plain HTTP only.
  */
 final class LeanHttpLoad implements AutoCloseable {
 
@@ -31,42 +57,104 @@ final class LeanHttpLoad implements AutoCloseable {
         byte[] next(SplittableRandom random);
     }
 
-    /** What one measured phase did. */
-    record Phase(org.HdrHistogram.Histogram latency, Map<Integer, Long> statuses, long requests, long errors,
-                 double elapsedS) {
+    /**
+     * Reads the body of a 200 answer: false when the answer is wrong (it counts as an error). A check
+     * of batch answers hands each item's code to {@code itemCodes} ({@link #itemCodes} does); other
+     * checks leave bodies unparsed.
+     */
+    @FunctionalInterface
+    interface Check {
+        boolean ok(byte[] body, IntConsumer itemCodes);
+
+        /** A check that only looks at the body. */
+        static Check body(Predicate<byte[]> test) {
+            return (body, itemCodes) -> test.test(body);
+        }
+    }
+
+    /**
+     * What one measured phase did. {@code sendLag} (actual send minus due time) is the open model's
+     * only; {@code itemCodes} and {@code items} are counted only by a check that reads batch answers.
+     */
+    record Phase(Histogram latency, Histogram sendLag, Map<Integer, Long> statuses, Map<Integer, Long> itemCodes,
+                 long requests, long items, long errors, double elapsedS, double targetPerS) {
+
         double requestsPerS() {
             return requests / elapsedS;
         }
 
+        double itemsPerS() {
+            return items / elapsedS;
+        }
+
         Map<String, Object> toMap() {
-            Map<String, Object> map = new java.util.LinkedHashMap<>();
+            Map<String, Object> map = new LinkedHashMap<>();
+            if (targetPerS > 0) {
+                map.put("target_per_s", targetPerS);
+            }
             map.put("requests", requests);
             map.put("requests_per_s", Math.round(requestsPerS()));
+            if (!itemCodes.isEmpty()) {
+                map.put("items", items);
+                map.put("items_per_s", Math.round(itemsPerS()));
+                map.put("item_codes", itemCodes);
+            }
             map.put("statuses", statuses);
             map.put("errors", errors);
             map.put("elapsed_s", elapsedS);
             map.put("latency", Latency.summary(latency));
+            if (sendLag != null) {
+                map.put("send_lag", Latency.summary(sendLag));
+            }
             return map;
         }
     }
 
+    /** The longest a request may wait for its answer once written; longer fails the phase. */
+    static final long ANSWER_TIMEOUT_MS = 30_000;
+    /** The longest the open model waits for its last answers after its last request was sent. */
+    static final long DRAIN_TIMEOUT_MS = 60_000;
+    private static final long CONNECT_TIMEOUT_MS = 5_000;
     private static final int BODY_BYTES_MAX = 16 * 1024 * 1024;
-    private static final int CONNECT_TIMEOUT_MS = 5_000;
-    private static final int READ_TIMEOUT_MS = 30_000;
+    private static final int ANSWER_BUFFER_BYTES = 4 * 1024;
+    /** The open model's first request is due this long after the phase starts. */
+    private static final long OPEN_START_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /**
+     * The selector waits in whole milliseconds: a wait for a due time less than a millisecond away is
+     * parked in slices of at most this, with a look at the sockets after each, so an answer that
+     * arrives meanwhile is read at most this late.
+     */
+    private static final long PARK_SLICE_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** How often requests are held against their timeouts; the selector wakes up at least this often. */
+    private static final long SCAN_PERIOD_MS = 100;
 
     private final String host;
     private final int port;
+    private final InetSocketAddress address;
     private final LongAdder progress = new LongAdder();
     /** Threads live as long as the load, so the CPU account of a phase finds them (ended threads' CPU is lost). */
-    private final java.util.concurrent.ExecutorService threads;
+    private final ExecutorService threads;
     private final int connectionsMax;
+    private final long answerTimeoutNanos;
+    private final long drainTimeoutNanos;
 
+    /** A load on the node at {@code base}, whose closed phases use at most {@code connectionsMax} connections. */
     LeanHttpLoad(URI base, int connectionsMax) {
+        this(base, connectionsMax, ANSWER_TIMEOUT_MS, DRAIN_TIMEOUT_MS);
+    }
+
+    LeanHttpLoad(URI base, int connectionsMax, long answerTimeoutMs, long drainTimeoutMs) {
+        if (!"http".equalsIgnoreCase(base.getScheme()) || base.getHost() == null) {
+            throw new IllegalArgumentException("the load generator speaks plain HTTP to host:port, not " + base);
+        }
         this.host = base.getHost();
-        this.port = base.getPort();
+        this.port = base.getPort() < 0 ? 80 : base.getPort();
+        this.address = new InetSocketAddress(host, port);
         this.connectionsMax = connectionsMax;
-        java.util.concurrent.atomic.AtomicInteger counter = new java.util.concurrent.atomic.AtomicInteger();
-        this.threads = java.util.concurrent.Executors.newFixedThreadPool(1, runnable -> {
+        this.answerTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(answerTimeoutMs);
+        this.drainTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(drainTimeoutMs);
+        AtomicInteger counter = new AtomicInteger();
+        this.threads = Executors.newFixedThreadPool(1, runnable -> {
             Thread thread = new Thread(runnable, "loadgen-lean-" + counter.incrementAndGet());
             thread.setDaemon(true);
             return thread;
@@ -78,6 +166,7 @@ final class LeanHttpLoad implements AutoCloseable {
         threads.shutdownNow();
     }
 
+    /** Requests answered in the current phase (batch items, when its check counts them), for the progress line. */
     long progress() {
         return progress.sum();
     }
@@ -106,155 +195,474 @@ final class LeanHttpLoad implements AutoCloseable {
     /**
      * {@code connections} connections, each sending its next request as soon as the last one is
      * answered, for the duration; latency from the first byte written to the last byte read.
-     * {@code check} sees each 200 body and returns false for an answer that is wrong.
      */
-    Phase closed(int connections, long durationNanos, Requests requests, Function<byte[], Boolean> check, long seed) {
+    Phase closed(int connections, long durationNanos, Requests requests, Check check, long seed) {
         long end = System.nanoTime() + durationNanos;
-        return phase(connections, () -> System.nanoTime() < end, durationNanos, requests, check, seed);
+        return run(new Closed(connections, () -> System.nanoTime() < end, requests, check, seed),
+                durationNanos);
     }
 
     /** Exactly {@code total} requests over {@code connections} connections, each sent when the last is answered. */
-    Phase requests(int connections, long total, Requests requests, Function<byte[], Boolean> check) {
-        java.util.concurrent.atomic.AtomicLong remaining = new java.util.concurrent.atomic.AtomicLong(total);
-        return phase(connections, () -> remaining.getAndDecrement() > 0, java.util.concurrent.TimeUnit.HOURS.toNanos(1),
-                requests, check, 0);
-    }
-
-    private Phase phase(int connections, java.util.function.BooleanSupplier more, long durationNanos, Requests requests,
-                        Function<byte[], Boolean> check, long seed) {
-        progress.reset();
-        Latency latency = new Latency();
-        Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
-        LongAdder count = new LongAdder();
-        LongAdder errors = new LongAdder();
-        long start = System.nanoTime();
-        if (connections > connectionsMax) {
-            throw new IllegalArgumentException("at most " + connectionsMax + " connections");
-        }
-        SplittableRandom seeds = new SplittableRandom(seed);
-        java.util.concurrent.Future<?> driver = threads.submit(() -> {
-            drive(connections, more, requests, check, seeds, latency, statuses, count, errors);
-            return null;
-        });
-        try {
-            driver.get(durationNanos / 1_000_000 + READ_TIMEOUT_MS + CONNECT_TIMEOUT_MS,
-                    java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            driver.cancel(true);
-            throw new IllegalStateException("the load failed: " + e, e);
-        }
-        double elapsedS = (System.nanoTime() - start) / 1e9;
-        Map<Integer, Long> byStatus = new TreeMap<>();
-        statuses.forEach((status, adder) -> byStatus.put(status, adder.sum()));
-        return new Phase(latency.snapshot(), byStatus, count.sum(), errors.sum(), elapsedS);
+    Phase requests(int connections, long total, Requests requests, Check check) {
+        AtomicLong remaining = new AtomicLong(total);
+        return run(new Closed(connections, () -> remaining.getAndDecrement() > 0, requests, check, 0),
+                TimeUnit.HOURS.toNanos(1));
     }
 
     /**
-     * All connections on one thread and one selector: a connection writes its next request as soon
-     * as its answer is complete. One thread per blocking connection cost a thread wake-up per request,
-     * which on two cores was a fifth of the machine at read rates.
+     * Requests due at {@code ratePerS} for the duration ({@link RateSchedule}), each written on an
+     * idle kept-alive connection as soon as it is due; a new connection is opened when none is idle,
+     * up to {@code openMax}, and past that due requests wait in order for the next free one.
+     * Latency runs from the due time to the last byte of the answer, so time spent waiting for a
+     * connection (or for the generator) counts; the send lag says how late requests were written.
+     * The phase lasts until its last answer: a node that falls behind shows a lower rate than the target.
      */
-    private void drive(int connections, java.util.function.BooleanSupplier more, Requests requests,
-                       Function<byte[], Boolean> check, SplittableRandom seeds, Latency latency,
-                       Map<Integer, LongAdder> statuses, LongAdder count, LongAdder errors) throws IOException {
-        try (java.nio.channels.Selector selector = java.nio.channels.Selector.open()) {
-            List<Connection> all = new ArrayList<>();
-            int busy = 0;
-            for (int i = 0; i < connections; i++) {
-                Connection connection = new Connection(seeds.split());
-                all.add(connection);
-                if (more.getAsBoolean()) {
-                    connection.send(selector, requests.next(connection.random));
-                    busy++;
-                }
-            }
-            while (busy > 0) {
-                selector.select(1_000);
-                for (java.nio.channels.SelectionKey key : selector.selectedKeys()) {
-                    Connection connection = (Connection) key.attachment();
-                    try {
-                        if (key.isValid() && key.isWritable()) {
-                            connection.flush();
-                        }
-                        if (!key.isValid() || !key.isReadable()) {
-                            continue;
-                        }
-                        Answer answer = connection.receive();
-                        if (answer == null) {
-                            continue;
-                        }
-                        latency.recordNanos(System.nanoTime() - connection.sentNanos);
-                        count.increment();
-                        progress.increment();
-                        statuses.computeIfAbsent(answer.status, status -> new LongAdder()).increment();
-                        if (answer.status == 200 && !check.apply(answer.body)) {
-                            errors.increment();
-                        }
-                        if (answer.close) {
-                            connection.close();
-                        }
-                    } catch (IOException e) {
-                        errors.increment();
-                        count.increment();
+    Phase open(double ratePerS, long durationNanos, int openMax, Requests requests, Check check, long seed) {
+        if (openMax <= 0) {
+            throw new IllegalArgumentException("the open model needs at least one connection");
+        }
+        return run(new Open(ratePerS, durationNanos, openMax, requests, check, seed), -1);
+    }
+
+    /** Drives the phase on the load's thread; the driver bounds itself, {@code boundNanos} (unless negative) too. */
+    private Phase run(Driver driver, long boundNanos) {
+        progress.reset();
+        Future<Phase> phase = threads.submit(driver::drive);
+        try {
+            return boundNanos < 0 ? phase.get()
+                    : phase.get(TimeUnit.NANOSECONDS.toMillis(boundNanos) + ANSWER_TIMEOUT_MS + CONNECT_TIMEOUT_MS
+                            + 10 * SCAN_PERIOD_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            phase.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the load failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            phase.cancel(true);
+            throw new IllegalStateException("the load failed: the phase did not end in time", e);
+        }
+    }
+
+    /**
+     * One phase on one selector: connections write a request, read its answer, and are handed to
+     * {@link #free} for what comes next. One thread per blocking connection cost a thread wake-up per
+     * request, which on two cores was a fifth of the machine at read rates.
+     */
+    private abstract class Driver {
+        final Requests requests;
+        final Check check;
+        final Latency latency = new Latency();
+        /** Actual send minus due time; the open model's only. */
+        final Latency sendLag;
+        final Map<Integer, Long> statuses = new TreeMap<>();
+        final Map<Integer, Long> itemCodes = new TreeMap<>();
+        final List<Connection> connections = new ArrayList<>();
+        long answered;
+        long items;
+        long errors;
+        long lastCompletionNanos;
+        /** Connections with a request written or to write. */
+        int busy;
+        Selector selector;
+        private long nextScanNanos;
+        private final IntConsumer itemCode = code -> {
+            itemCodes.merge(code, 1L, Long::sum);
+            items++;
+        };
+
+        Driver(Requests requests, Check check, boolean openModel) {
+            this.requests = requests;
+            this.check = check;
+            this.sendLag = openModel ? new Latency() : null;
+        }
+
+        final Phase drive() throws IOException {
+            try (Selector opened = Selector.open()) {
+                selector = opened;
+                try {
+                    loop();
+                } finally {
+                    for (Connection connection : connections) {
                         connection.close();
                     }
-                    if (more.getAsBoolean()) {
-                        connection.send(selector, requests.next(connection.random));
-                    } else {
-                        connection.idle = true;
-                        busy--;
-                    }
-                }
-                selector.selectedKeys().clear();
-                long now = System.nanoTime();
-                for (Connection connection : all) {
-                    if (!connection.idle && now - connection.sentNanos > READ_TIMEOUT_MS * 1_000_000L) {
-                        throw new IOException("no answer within " + READ_TIMEOUT_MS + " ms");
-                    }
                 }
             }
-            for (Connection connection : all) {
+            return phase();
+        }
+
+        abstract void loop() throws IOException;
+
+        abstract Phase phase();
+
+        /** The connection's request is done (answered, or failed and the connection closed): what it does next. */
+        abstract void free(Connection connection) throws IOException;
+
+        /** A connection without a request was closed (by the node, or for sending what nobody asked). */
+        void dropped(Connection connection) {
+        }
+
+        final Phase phase(double elapsedS, double targetPerS) {
+            return new Phase(latency.snapshot(), sendLag == null ? null : sendLag.snapshot(), statuses, itemCodes,
+                    answered, items, errors, elapsedS, targetPerS);
+        }
+
+        /** Gives the connection a request and writes it, once connected; {@code due} is -1 in the closed model. */
+        final void send(Connection connection, byte[] request, long due) throws IOException {
+            busy++;
+            try {
+                connection.start(request, due);
+            } catch (IOException e) {
+                throw new IOException("could not connect to " + address + ": " + e, e);
+            }
+            if (!connection.connecting) {
+                write(connection);
+            }
+        }
+
+        private void write(Connection connection) throws IOException {
+            long now = System.nanoTime();
+            connection.sentNanos = now;
+            if (connection.dueNanos >= 0) {
+                sendLag.recordNanos(now - connection.dueNanos);
+            } else {
+                connection.sinceNanos = now;
+            }
+            try {
+                connection.flush();
+            } catch (IOException e) {
+                failed(connection);
+            }
+        }
+
+        /** Waits up to {@code timeoutMs} (0: not at all) for the sockets, handles what they report, checks timeouts. */
+        final void select(long timeoutMs) throws IOException {
+            if (Thread.interrupted()) {
+                throw new java.io.InterruptedIOException("the phase was stopped");
+            }
+            if (timeoutMs > 0) {
+                selector.select(timeoutMs);
+            } else {
+                selector.selectNow();
+            }
+            Set<SelectionKey> keys = selector.selectedKeys();
+            for (SelectionKey key : keys) {
+                handle(key);
+            }
+            keys.clear();
+            long now = System.nanoTime();
+            if (now - nextScanNanos >= 0) {
+                scan(now);
+                nextScanNanos = now + TimeUnit.MILLISECONDS.toNanos(SCAN_PERIOD_MS);
+            }
+        }
+
+        private void handle(SelectionKey key) throws IOException {
+            Connection connection = (Connection) key.attachment();
+            if (!key.isValid() || key != connection.key) {
+                return; // closed since it was selected
+            }
+            if (!connection.busy) {
+                idleReadable(connection);
+                return;
+            }
+            if (connection.connecting) {
+                boolean connected;
+                try {
+                    connected = key.isConnectable() && connection.finishConnect();
+                } catch (IOException e) {
+                    throw new IOException("could not connect to " + address + ": " + e, e);
+                }
+                if (connected) {
+                    write(connection);
+                }
+                return;
+            }
+            try {
+                if (key.isWritable()) {
+                    connection.flush();
+                }
+                if (!key.isReadable()) {
+                    return;
+                }
+                Answer answer = connection.receive();
+                if (answer != null) {
+                    answered(connection, answer);
+                }
+            } catch (IOException e) {
+                failed(connection);
+            }
+        }
+
+        /** A connection without a request turned readable: closed by the node, or bytes nobody asked for. */
+        private void idleReadable(Connection connection) {
+            int read;
+            try {
+                read = connection.channel.read(ByteBuffer.wrap(connection.in));
+            } catch (IOException e) {
+                read = -1;
+            }
+            if (read == 0) {
+                return;
+            }
+            if (read > 0) {
+                errors++;
+            }
+            connection.close();
+            dropped(connection);
+        }
+
+        private void answered(Connection connection, Answer answer) throws IOException {
+            completed(connection);
+            statuses.merge(answer.status(), 1L, Long::sum);
+            long itemsBefore = items;
+            if (answer.status() == 200 && !check.ok(answer.body(), itemCode)) {
+                errors++;
+            }
+            progress.add(Math.max(items - itemsBefore, 1));
+            if (answer.close()) {
                 connection.close();
             }
+            free(connection);
+        }
+
+        private void failed(Connection connection) throws IOException {
+            completed(connection);
+            errors++;
+            progress.increment();
+            connection.close();
+            free(connection);
+        }
+
+        private void completed(Connection connection) {
+            long now = System.nanoTime();
+            latency.recordNanos(now - connection.sinceNanos);
+            answered++;
+            lastCompletionNanos = now;
+            connection.busy = false;
+            busy--;
+        }
+
+        /** Fails the phase when a request waits too long for its connection or its answer. */
+        private void scan(long now) throws IOException {
+            for (Connection connection : connections) {
+                if (!connection.busy) {
+                    continue;
+                }
+                if (connection.connecting && now - connection.startedNanos > TimeUnit.MILLISECONDS.toNanos(CONNECT_TIMEOUT_MS)) {
+                    throw new IOException("no connection to " + address + " within " + CONNECT_TIMEOUT_MS + " ms");
+                }
+                if (!connection.connecting && now - connection.sentNanos > answerTimeoutNanos) {
+                    throw new IOException("no answer within " + TimeUnit.NANOSECONDS.toMillis(answerTimeoutNanos) + " ms");
+                }
+            }
+            connections.removeIf(connection -> !connection.busy && connection.channel == null);
+        }
+    }
+
+    /** The closed model: each connection sends its next request when its answer is in, while there are more. */
+    private final class Closed extends Driver {
+        private final int connectionCount;
+        private final BooleanSupplier more;
+        private final SplittableRandom seeds;
+        private long startNanos;
+
+        Closed(int connections, BooleanSupplier more, Requests requests, Check check, long seed) {
+            super(requests, check, false);
+            if (connections > connectionsMax) {
+                throw new IllegalArgumentException("at most " + connectionsMax + " connections");
+            }
+            this.connectionCount = connections;
+            this.more = more;
+            this.seeds = new SplittableRandom(seed);
+        }
+
+        @Override
+        void loop() throws IOException {
+            startNanos = System.nanoTime();
+            for (int i = 0; i < connectionCount && more.getAsBoolean(); i++) {
+                Connection connection = new Connection(selector, seeds.split());
+                connections.add(connection);
+                send(connection, requests.next(connection.random), -1);
+            }
+            while (busy > 0) {
+                select(SCAN_PERIOD_MS);
+            }
+            lastCompletionNanos = System.nanoTime();
+        }
+
+        @Override
+        void free(Connection connection) throws IOException {
+            if (more.getAsBoolean()) {
+                send(connection, requests.next(connection.random), -1);
+            }
+        }
+
+        @Override
+        Phase phase() {
+            return phase((lastCompletionNanos - startNanos) / 1e9, 0);
+        }
+    }
+
+    /** The open model: requests due on a schedule, sent on idle connections, waiting in order when none is free. */
+    private final class Open extends Driver {
+        private final double ratePerS;
+        private final long durationNanos;
+        private final int openMax;
+        private final SplittableRandom random;
+        /** Idle connections, the last freed first: the fewest connections stay in use. */
+        private final ArrayDeque<Connection> idle = new ArrayDeque<>();
+        private RateSchedule schedule;
+        private long total;
+        /** The next request to send: those from here up to the last due are the backlog. */
+        private long next;
+        private int open;
+        private long lastSendNanos;
+
+        Open(double ratePerS, long durationNanos, int openMax, Requests requests, Check check, long seed) {
+            super(requests, check, true);
+            this.ratePerS = ratePerS;
+            this.durationNanos = durationNanos;
+            this.openMax = openMax;
+            this.random = new SplittableRandom(seed);
+        }
+
+        @Override
+        void loop() throws IOException {
+            schedule = new RateSchedule(System.nanoTime() + OPEN_START_DELAY_NANOS, ratePerS);
+            total = schedule.countWithin(durationNanos);
+            while (next < total || busy > 0) {
+                long now = System.nanoTime();
+                dispatch(now);
+                if (next == total) {
+                    if (busy == 0) {
+                        break;
+                    }
+                    if (now - lastSendNanos > drainTimeoutNanos) {
+                        throw new IOException(busy + " requests still open " + TimeUnit.NANOSECONDS.toMillis(drainTimeoutNanos)
+                                + " ms after the last was sent");
+                    }
+                    select(SCAN_PERIOD_MS);
+                } else if (idle.isEmpty() && open >= openMax) {
+                    select(SCAN_PERIOD_MS); // every connection is busy: the next answer frees one
+                } else {
+                    long wait = schedule.dueNanos(next) - System.nanoTime();
+                    if (wait >= 1_000_000) {
+                        select(wait / 1_000_000);
+                    } else {
+                        if (wait > 0) {
+                            LockSupport.parkNanos(Math.min(wait, PARK_SLICE_NANOS));
+                        }
+                        select(0);
+                    }
+                }
+            }
+        }
+
+        /** Sends every due request that has a connection: an idle one, or a new one while under the maximum. */
+        private void dispatch(long now) throws IOException {
+            while (next < total) {
+                long due = schedule.dueNanos(next);
+                if (due - now > 0) {
+                    return;
+                }
+                Connection connection = idle.pollFirst();
+                if (connection == null) {
+                    if (open >= openMax) {
+                        return;
+                    }
+                    connection = new Connection(selector, null);
+                    connections.add(connection);
+                    open++;
+                }
+                next++;
+                if (next == total) {
+                    lastSendNanos = System.nanoTime();
+                }
+                send(connection, requests.next(random), due);
+            }
+        }
+
+        @Override
+        void free(Connection connection) {
+            if (connection.channel != null) {
+                idle.addFirst(connection);
+            } else {
+                open--;
+            }
+        }
+
+        @Override
+        void dropped(Connection connection) {
+            idle.remove(connection);
+            open--;
+        }
+
+        @Override
+        Phase phase() {
+            return phase((lastCompletionNanos - schedule.startNanos()) / 1e9, ratePerS);
         }
     }
 
     /** One kept-alive non-blocking connection: the request being written, the answer being read. */
     private final class Connection {
+        final Selector selector;
+        /** The closed model's requests are drawn with it; the open model draws with one for the phase. */
         final SplittableRandom random;
-        java.nio.channels.SocketChannel channel;
-        java.nio.channels.SelectionKey key;
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(0);
-        byte[] in = new byte[16 * 1024];
+        SocketChannel channel;
+        SelectionKey key;
+        ByteBuffer out = ByteBuffer.allocate(0);
+        byte[] in = new byte[ANSWER_BUFFER_BYTES];
         int filled;
+        /** The request's due time in the open model, else -1. */
+        long dueNanos;
+        /** When the request was given to the connection (connecting counts from there). */
+        long startedNanos;
+        /** When its first byte was written. */
         long sentNanos;
-        boolean idle;
+        /** What its latency is measured from: the due time, or the first byte written. */
+        long sinceNanos;
+        boolean busy;
+        boolean connecting;
 
-        Connection(SplittableRandom random) {
+        Connection(Selector selector, SplittableRandom random) {
+            this.selector = selector;
             this.random = random;
         }
 
-        void send(java.nio.channels.Selector selector, byte[] request) throws IOException {
-            if (channel == null) {
-                channel = java.nio.channels.SocketChannel.open();
-                channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-                channel.socket().connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
-                channel.configureBlocking(false);
-                key = channel.register(selector, java.nio.channels.SelectionKey.OP_READ, this);
-            }
+        /** Takes a request; opens the connection (without waiting for it) when there is none. */
+        void start(byte[] request, long due) throws IOException {
+            busy = true;
             filled = 0;
-            out = java.nio.ByteBuffer.wrap(request);
-            sentNanos = System.nanoTime();
-            flush();
+            out = ByteBuffer.wrap(request);
+            dueNanos = due;
+            startedNanos = System.nanoTime();
+            sinceNanos = due >= 0 ? due : startedNanos;
+            if (channel == null) {
+                channel = SocketChannel.open();
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                connecting = !channel.connect(address);
+                key = channel.register(selector, connecting ? SelectionKey.OP_CONNECT : SelectionKey.OP_READ, this);
+            }
+        }
+
+        /** True once the connection is up. */
+        boolean finishConnect() throws IOException {
+            if (!channel.finishConnect()) {
+                return false;
+            }
+            connecting = false;
+            key.interestOps(SelectionKey.OP_READ);
+            return true;
         }
 
         void flush() throws IOException {
             channel.write(out);
-            key.interestOps(out.hasRemaining() ? java.nio.channels.SelectionKey.OP_READ | java.nio.channels.SelectionKey.OP_WRITE
-                    : java.nio.channels.SelectionKey.OP_READ);
+            int ops = out.hasRemaining() ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ;
+            if (key.interestOps() != ops) {
+                key.interestOps(ops);
+            }
         }
 
         /** Reads what arrived; the answer once it is complete, else null. */
@@ -265,7 +673,7 @@ final class LeanHttpLoad implements AutoCloseable {
                 }
                 in = java.util.Arrays.copyOf(in, in.length * 2);
             }
-            int read = channel.read(java.nio.ByteBuffer.wrap(in, filled, in.length - filled));
+            int read = channel.read(ByteBuffer.wrap(in, filled, in.length - filled));
             if (read < 0) {
                 throw new EOFException("connection closed mid-answer");
             }
@@ -293,7 +701,40 @@ final class LeanHttpLoad implements AutoCloseable {
             }
             channel = null;
             key = null;
+            connecting = false;
         }
+    }
+
+    private static final byte[] RESULTS = "{\"results\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ITEM_CODE = "\"code\":".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Hands the code of each item of a batch answer ({@code {"results":[{..."code":200...},...]}}) to
+     * {@code codes}, in order; returns how many there were, or -1 for a body that is not a batch answer.
+     */
+    static int itemCodes(byte[] body, IntConsumer codes) {
+        if (body.length < RESULTS.length || indexOf(body, 0, RESULTS.length, RESULTS) != 0) {
+            return -1;
+        }
+        int count = 0;
+        for (int at = indexOf(body, RESULTS.length, body.length, ITEM_CODE); at >= 0;
+             at = indexOf(body, at + ITEM_CODE.length, body.length, ITEM_CODE)) {
+            int digits = at + ITEM_CODE.length;
+            if (digits + 3 <= body.length && digit(body[digits]) && digit(body[digits + 1]) && digit(body[digits + 2])) {
+                codes.accept((body[digits] - '0') * 100 + (body[digits + 1] - '0') * 10 + body[digits + 2] - '0');
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static boolean digit(byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    /** Whether {@code text} occurs in {@code body}, starting within its first {@code within} bytes. */
+    static boolean contains(byte[] body, byte[] text, int within) {
+        return indexOf(body, 0, (int) Math.min(body.length, (long) within + text.length), text) >= 0;
     }
 
     /**
