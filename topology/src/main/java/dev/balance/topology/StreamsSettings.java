@@ -274,6 +274,11 @@ public record StreamsSettings(
                 (int) Math.min(HEARTBEAT_INTERVAL_MS_MAX, sessionTimeoutMs / 3));
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
+        // Every task reads one partition of one topic, so there is nothing to align between inputs and
+        // no reason to idle. Disabled, Streams also skips the readiness check that formats log text for
+        // every task without buffered records on every loop (7% of the stream threads' time under
+        // single-change load).
+        props.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
         props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
         props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
         // The record cache would only delay changelog writes; every key is written once per record.
@@ -288,7 +293,10 @@ public record StreamsSettings(
         props.put(StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG), true);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
-        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        // Outputs become visible only when the transaction commits (every commit interval), which flushes
+        // them: lingering as long costs no one anything and makes a produce request per commit instead
+        // of one every few milliseconds.
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), (int) Math.max(5, commitIntervalMs));
         props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 128 * 1024);
         // How to reach the brokers (TLS, SASL): taken by every client Streams creates.
         return clientProperties.addTo(props);
