@@ -28,7 +28,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import java.util.function.Predicate;
@@ -119,12 +118,6 @@ final class LeanHttpLoad implements AutoCloseable {
     private static final int ANSWER_BUFFER_BYTES = 4 * 1024;
     /** The open model's first request is due this long after the phase starts. */
     private static final long OPEN_START_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    /**
-     * The selector waits in whole milliseconds: a wait for a due time less than a millisecond away is
-     * parked in slices of at most this, with a look at the sockets after each, so an answer that
-     * arrives meanwhile is read at most this late.
-     */
-    private static final long PARK_SLICE_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     /** How often requests are held against their timeouts; the selector wakes up at least this often. */
     private static final long SCAN_PERIOD_MS = 100;
 
@@ -546,15 +539,13 @@ final class LeanHttpLoad implements AutoCloseable {
                 } else if (idle.isEmpty() && open >= openMax) {
                     select(SCAN_PERIOD_MS); // every connection is busy: the next answer frees one
                 } else {
+                    // The selector waits in whole milliseconds, and returns at once when an answer arrives:
+                    // a request due sooner than that waits for the next answer or tick, at most a millisecond,
+                    // and is then sent with whatever else fell due. That lateness is in its latency (measured
+                    // from the due time) and in the send lag. Waking up more often to be punctual cost the
+                    // generator a wake-up every 200 µs, a tenth of a core at 1,000 requests/s.
                     long wait = schedule.dueNanos(next) - System.nanoTime();
-                    if (wait >= 1_000_000) {
-                        select(wait / 1_000_000);
-                    } else {
-                        if (wait > 0) {
-                            LockSupport.parkNanos(Math.min(wait, PARK_SLICE_NANOS));
-                        }
-                        select(0);
-                    }
+                    select(Math.max(1, wait / 1_000_000));
                 }
             }
         }
