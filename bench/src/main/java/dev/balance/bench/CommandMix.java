@@ -38,6 +38,7 @@ final class CommandMix {
     static final int RECEIVERS = 1_000;
 
     private final int accounts;
+    private final AccountDraw draw;
     private final int duplicatePerMille;
     private final int transferPerMille;
     private final SplittableRandom random;
@@ -63,11 +64,17 @@ final class CommandMix {
 
     /** @param transferPerMille TRANSFERs to a receiving account per 1000 fresh commands */
     CommandMix(int accounts, int duplicatePerMille, int transferPerMille, long seed) {
+        this(AccountDraw.uniform(accounts), accounts, duplicatePerMille, transferPerMille, seed);
+    }
+
+    /** @param draw how the account of each fresh command is drawn from 1..accounts */
+    CommandMix(AccountDraw draw, int accounts, int duplicatePerMille, int transferPerMille, long seed) {
         if (accounts <= 0 || duplicatePerMille < 0 || duplicatePerMille > 1000 || transferPerMille < 0
                 || transferPerMille > 1000) {
             throw new IllegalArgumentException("accounts must be positive, duplicates and transfers 0..1000 per mille");
         }
         this.accounts = accounts;
+        this.draw = draw;
         this.duplicatePerMille = duplicatePerMille;
         this.transferPerMille = transferPerMille;
         this.random = new SplittableRandom(seed);
@@ -81,7 +88,7 @@ final class CommandMix {
             duplicates++;
             return new Next(recentAccounts[slot], recentValues[slot]);
         }
-        int account = 1 + random.nextInt(accounts);
+        int account = draw.next(random);
         ChangeCommand command = fresh(account);
         byte[] value = Codecs.encodeCommand(command);
         int slot = (int) (recentCount++ % RECENT_COMMANDS_MAX);

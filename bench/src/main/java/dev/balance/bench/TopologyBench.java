@@ -51,7 +51,7 @@ final class TopologyBench {
 
     static final Set<String> OPTIONS = Set.of("commands", "accounts", "partitions", "threads", "commit-interval-ms",
             "duplicates-per-mille", "seed", "warmup-commands", "warmup-s", "timeout-s", "skip-baseline", "profile", "keep-topics",
-            "bootstrap", "results-dir", "state-dir", "transfer-share");
+            "bootstrap", "results-dir", "state-dir", "transfer-share", "zipf-s");
 
     /** How often the committed offsets are read. */
     private static final long SAMPLE_PERIOD_MS = 200;
@@ -63,7 +63,7 @@ final class TopologyBench {
     record Settings(long commands, int accounts, int partitions, int streamThreads, long commitIntervalMs,
                     int duplicatesPerMille, long seed, long warmupCommands, double warmupS, long timeoutS,
                     boolean skipBaseline, boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir,
-                    double transferShare) {
+                    double transferShare, double zipfS) {
 
         static Settings from(Args args, String defaultBootstrap) {
             args.requireKnown(OPTIONS);
@@ -74,7 +74,11 @@ final class TopologyBench {
                     args.doubleValue("warmup-s", 5), args.longValue("timeout-s", 300),
                     args.flag("skip-baseline"), args.flag("profile"), args.flag("keep-topics"),
                     args.text("bootstrap", defaultBootstrap), Path.of(args.text("results-dir", "bench-results")),
-                    Path.of(args.text("state-dir", "data/bench")), args.doubleValue("transfer-share", 0));
+                    Path.of(args.text("state-dir", "data/bench")), args.doubleValue("transfer-share", 0),
+                    args.doubleValue("zipf-s", 0));
+            if (settings.zipfS < 0 || Double.isNaN(settings.zipfS) || Double.isInfinite(settings.zipfS)) {
+                throw new IllegalArgumentException("--zipf-s must be 0 (no skewed pass) or a positive exponent");
+            }
             if (settings.transferShare < 0 || settings.transferShare > 1) {
                 throw new IllegalArgumentException("--transfer-share must be between 0 and 1");
             }
@@ -103,6 +107,7 @@ final class TopologyBench {
             map.put("bootstrap_servers", bootstrapServers);
             map.put("profile", profile);
             map.put("transfer_share", transferShare);
+            map.put("zipf_s", zipfS);
             return map;
         }
     }
@@ -150,28 +155,45 @@ final class TopologyBench {
                 // Both apps run once, unmeasured, on a smaller input of their own, so neither is measured while
                 // the JIT is still compiling the Kafka client code both share (whichever ran first paid for it).
                 out.printf("warm-up: both apps on %,d other commands, not measured%n", settings.warmupCommands());
-                pass(kafka, runId + "w", settings.warmupCommands(), settings.seed() + 1, false, 0, false);
+                pass(kafka, runId + "w", settings.warmupCommands(), settings.seed() + 1, false, 0, false, uniform());
             }
-            Map<String, Object> result = pass(kafka, runId, settings.commands(), settings.seed(), true, 0, false);
+            Map<String, Object> result = pass(kafka, runId, settings.commands(), settings.seed(), true, 0, false, uniform());
             if (settings.transferShare() > 0) {
                 // The same engine on a second input of the same size whose fresh commands are that share of
                 // TRANSFERs, right after the plain mix, so the two figures come from one sitting.
                 out.printf("transfer mix: %.0f%% of fresh commands are TRANSFERs to receiving accounts%n",
                         100 * settings.transferShare());
                 Map<String, Object> transfers = pass(kafka, runId + "t", settings.commands(), settings.seed() + 2, true,
-                        (int) Math.round(1000 * settings.transferShare()), true);
+                        (int) Math.round(1000 * settings.transferShare()), true, uniform());
                 result.put("with_transfers", transfers);
                 out.printf("topology, plain mix: %s/s steady; with %.0f%% transfers: %s commands/s steady (%s records/s,"
                                 + " credit legs included)%n", result.get("throughput_per_s"), 100 * settings.transferShare(),
                         transfers.get("commands_per_s"), transfers.get("throughput_per_s"));
             }
+            if (settings.zipfS() > 0) {
+                // Both apps again on an input of the same size whose accounts are drawn by Zipf's law: hot
+                // accounts make hot partitions, as an exchange's market makers do.
+                AccountDraw skewed = AccountDraw.zipf(settings.accounts(), settings.zipfS());
+                out.println("skewed mix: accounts drawn " + skewed.describe());
+                Map<String, Object> zipf = pass(kafka, runId + "z", settings.commands(), settings.seed() + 3, true, 0,
+                        false, skewed);
+                zipf.put("accounts_drawn", skewed.describe());
+                result.put("zipf", zipf);
+                out.printf("topology, uniform accounts: %s/s steady (%sx the baseline); Zipf s=%.2f: %s/s steady (%sx the"
+                                + " baseline)%n", result.get("throughput_per_s"), result.get("ratio_to_baseline"),
+                        settings.zipfS(), zipf.get("throughput_per_s"), zipf.get("ratio_to_baseline"));
+            }
             return result;
         }
     }
 
+    private AccountDraw uniform() {
+        return AccountDraw.uniform(settings.accounts());
+    }
+
     /** Creates the topics of one pass, pre-produces its input, runs the apps on it, deletes the topics. */
     private Map<String, Object> pass(BenchKafka kafka, String passId, long commands, long seed, boolean measured,
-                                     int transferPerMille, boolean skipBaseline) {
+                                     int transferPerMille, boolean skipBaseline, AccountDraw draw) {
         String prefix = passId + "-";
         TopicNames topics = TopicNames.withPrefix(prefix);
         String baselineOut = prefix + "baseline-out";
@@ -180,7 +202,7 @@ final class TopologyBench {
             List<String> names = new ArrayList<>(topics.all());
             names.add(baselineOut);
             kafka.createTopics(names, settings.partitions());
-            CommandMix mix = new CommandMix(settings.accounts(), settings.duplicatesPerMille(), transferPerMille, seed);
+            CommandMix mix = new CommandMix(draw, settings.accounts(), settings.duplicatesPerMille(), transferPerMille, seed);
             double producedPerS = produce(kafka, topics.changes(), mix, commands);
             Map<TopicPartition, Long> ends = kafka.endOffsets(topics.changes(), settings.partitions());
             long total = ends.values().stream().mapToLong(Long::longValue).sum();
