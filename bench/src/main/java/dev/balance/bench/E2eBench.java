@@ -137,6 +137,7 @@ final class E2eBench {
         // The in-process node names its topics behind this prefix (HttpTarget) and uses the run id as its application id.
         TopicNames topics = TopicNames.withPrefix(runId + "-");
         ChangeBodies bodies = new ChangeBodies(runId + "-", settings.accounts());
+        E2eSinks.requireReachable(settings.target(), runId, out);
         ExecutorService loadThreads = Executors.newFixedThreadPool(2, daemonThreads("loadgen-phase-"));
         try (HttpTarget target = HttpTarget.open(settings.target(), runId, out);
              E2eSinks sinks = E2eSinks.start(settings.target(), runId, settings.keepStores(), out);

@@ -67,14 +67,18 @@ final class E2eSinks implements AutoCloseable {
     }
 
     /**
-     * Checks that MySQL and Redis answer (so a wrong address fails the run at once rather than as a
-     * lag that never falls), then starts both sinks on the run's topics.
+     * Fails unless MySQL and Redis answer as the sinks would reach them: a wrong address or password
+     * then stops the run before anything starts, rather than showing as a lag that never falls.
      */
+    static void requireReachable(HttpTarget.Settings target, String runId, PrintStream out) {
+        new E2eSinks(sinkEnv(target.env(), target.bootstrapServers(), runId), true, null, out).probe();
+    }
+
+    /** Starts both sinks on the run's topics. */
     static E2eSinks start(HttpTarget.Settings target, String runId, boolean keepStores, PrintStream out) {
         E2eSinks sinks = new E2eSinks(sinkEnv(target.env(), target.bootstrapServers(), runId), target.keepTopics(),
                 keepStores ? "--keep-stores" : null, out);
         try {
-            sinks.probe();
             out.println("starting the MySQL sink (database " + sinks.mysqlConfig.databaseName() + ", group "
                     + sinks.mysqlConfig.groupId() + ") and the Redis sink (" + sinks.redisConfig.redisUrl().getHost()
                     + ":" + sinks.redisConfig.redisUrl().getPort() + ", keys " + sinks.redisConfig.keyPrefix()
