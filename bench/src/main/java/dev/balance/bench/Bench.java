@@ -9,9 +9,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The benchmark tool: {@code Bench <mode> [--option value ...]}. Modes: {@code topology},
- * {@code http-single}, {@code http-batch}, {@code http-read} (all against a real broker) and {@code jmh} (run by
- * the script through JMH's own main). Each mode prints its settings and figures and writes
- * {@code bench-results/<mode>-<yyyyMMdd-HHmmss>.json}.
+ * {@code http-single}, {@code http-batch}, {@code http-read}, {@code e2e} (all against a real broker; e2e
+ * also MySQL and Redis) and {@code jmh} (run by the script through JMH's own main). Each mode prints its
+ * settings and figures and writes {@code bench-results/<mode>-<yyyyMMdd-HHmmss>.json}; a result with a
+ * {@code failed} field (e2e: the stores differ from the node) is written, then the tool exits with 1.
  *
  * <p>Environment: KAFKA_BOOTSTRAP_SERVERS (127.0.0.1:9092), read once here.
  */
@@ -64,6 +65,11 @@ public final class Bench {
                     resultsDir = settings.target().resultsDir();
                     result = new HttpReadBench(settings, out).run(runId);
                 }
+                case "e2e" -> {
+                    E2eBench.Settings settings = E2eBench.Settings.from(args, env);
+                    resultsDir = settings.target().resultsDir();
+                    result = new E2eBench(settings, out).run(runId);
+                }
                 default -> throw new IllegalArgumentException("unknown mode " + args.mode());
             }
         } catch (IllegalArgumentException e) {
@@ -84,6 +90,10 @@ public final class Bench {
                 result.get("throughput_per_s"), result.get("p50_ms"), result.get("p95_ms"), result.get("p99_ms"),
                 result.get("p99_9_ms"), result.get("max_ms"));
         out.println("result written to " + file);
+        if (result.containsKey("failed")) {
+            System.err.println("bench: " + args.mode() + " FAILED: " + result.get("failed"));
+            System.exit(1);
+        }
         // Client libraries leave non-daemon threads behind (the HTTP client's, Kafka's); the run is over.
         System.exit(0);
     }
@@ -107,6 +117,10 @@ public final class Bench {
                                --lookup-size 100 --kinds balance,account,transaction,lookup
                                --nodes 2: a second in-process node owns half the accounts; adds the kind
                                forwarded (GET one balance the second node owns, from the first)
+                  e2e          the node with the MySQL and Redis sinks under sustained load: sink lag every
+                               --sample-s 10, catch-up time, then every balance compared (node, MySQL, Redis)
+                               --batch-concurrency 4 --batch-size 1000 --single-concurrency 8 --accounts 100000
+                               --duration-s 300 --warmup-s 30 --drain-timeout-s 600 --keep-stores
                   jmh          the processor's hot path under JMH (scripts/bench jmh [JMH options])
                 common: --bootstrap host:port --results-dir bench-results --state-dir data/bench
                 """;

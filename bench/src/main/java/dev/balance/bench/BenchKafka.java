@@ -11,18 +11,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongSerializer;
 
-/** The broker operations of the benchmark: topics, offsets, a producer for pre-produced input. */
+/** The broker operations of the benchmark: topics, offsets and groups' lag, a producer for pre-produced input. */
 final class BenchKafka implements AutoCloseable {
 
     static final long ADMIN_TIMEOUT_MS = 60_000;
@@ -64,16 +66,49 @@ final class BenchKafka implements AutoCloseable {
         return doomed;
     }
 
+    /** Per partition, the end of the log (read_uncommitted: records of open transactions included). */
     Map<TopicPartition, Long> endOffsets(String topic, int partitions) {
+        return ends(topic, partitions, IsolationLevel.READ_UNCOMMITTED);
+    }
+
+    /** How many partitions the topic has. */
+    int partitions(String topic) {
+        return get(admin.describeTopics(List.of(topic)).allTopicNames(), "describe " + topic).get(topic).partitions()
+                .size();
+    }
+
+    /**
+     * Per partition, the end a {@code read_committed} consumer can reach: the last stable offset,
+     * before any transaction still open. A sink's lag is measured against it, since records of an
+     * open transaction are not the sink's to read yet.
+     */
+    Map<TopicPartition, Long> stableEndOffsets(String topic, int partitions) {
+        return ends(topic, partitions, IsolationLevel.READ_COMMITTED);
+    }
+
+    private Map<TopicPartition, Long> ends(String topic, int partitions, IsolationLevel isolation) {
         Map<TopicPartition, OffsetSpec> request = new HashMap<>();
         for (int p = 0; p < partitions; p++) {
             request.put(new TopicPartition(topic, p), OffsetSpec.latest());
         }
-        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> answer =
-                get(admin.listOffsets(request).all(), "end offsets of " + topic);
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> answer = get(admin.listOffsets(request,
+                new ListOffsetsOptions(isolation)).all(), "end offsets (" + isolation + ") of " + topic);
         Map<TopicPartition, Long> ends = new HashMap<>();
         answer.forEach((partition, info) -> ends.put(partition, info.offset()));
         return ends;
+    }
+
+    /** The offsets a consumer group has committed, by partition (partitions without one are absent). */
+    Map<TopicPartition, Long> committedOffsets(String groupId) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+                get(admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata(), "offsets of " + groupId);
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        committed.forEach((partition, offset) -> {
+            if (offset != null) {
+                offsets.put(partition, offset.offset());
+            }
+        });
+        return offsets;
     }
 
     /**
@@ -82,16 +117,7 @@ final class BenchKafka implements AutoCloseable {
      * transaction that carries it commits, so this counts inputs whose outputs are committed.
      */
     long committedRecords(String groupId, Map<TopicPartition, Long> ends) {
-        Map<TopicPartition, OffsetAndMetadata> committed =
-                get(admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata(), "offsets of " + groupId);
-        long sum = 0;
-        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
-            OffsetAndMetadata offset = committed.get(end.getKey());
-            if (offset != null) {
-                sum += Math.min(offset.offset(), end.getValue());
-            }
-        }
-        return sum;
+        return GroupLag.of(ends, committedOffsets(groupId)).committed();
     }
 
     /**

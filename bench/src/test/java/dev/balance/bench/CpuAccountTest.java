@@ -2,8 +2,11 @@ package dev.balance.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CpuAccountTest {
@@ -19,6 +22,52 @@ class CpuAccountTest {
         assertThat(CpuAccount.Role.of("forward-12")).isEqualTo(CpuAccount.Role.FORWARDER);
         assertThat(CpuAccount.Role.of("HttpClient-1-SelectorManager")).isEqualTo(CpuAccount.Role.GENERATOR);
         assertThat(CpuAccount.Role.of("kafka-coordinator-heartbeat-thread | b1")).isEqualTo(CpuAccount.Role.OTHER);
+    }
+
+    @Test
+    void theSinksThreadsAreTheirsThroughTheirGroupNames() {
+        assertThat(CpuAccount.Role.of("sink-mysql-b1-sink-mysql")).isEqualTo(CpuAccount.Role.SINK_MYSQL);
+        assertThat(CpuAccount.Role.of("sink-mysql-b1-sink-mysql housekeeper")).isEqualTo(CpuAccount.Role.SINK_MYSQL);
+        assertThat(CpuAccount.Role.of("kafka-coordinator-heartbeat-thread | b1-sink-mysql"))
+                .isEqualTo(CpuAccount.Role.SINK_MYSQL);
+        assertThat(CpuAccount.Role.of("kafka-producer-network-thread | b1-sink-mysql-dlq"))
+                .isEqualTo(CpuAccount.Role.SINK_MYSQL);
+        assertThat(CpuAccount.Role.of("redis-sink")).isEqualTo(CpuAccount.Role.SINK_REDIS);
+        assertThat(CpuAccount.Role.of("kafka-coordinator-heartbeat-thread | b1-sink-redis"))
+                .isEqualTo(CpuAccount.Role.SINK_REDIS);
+        assertThat(CpuAccount.Role.of("kafka-producer-network-thread | b1-api-127.0.0.1:8080"))
+                .isEqualTo(CpuAccount.Role.PRODUCER_NETWORK);
+    }
+
+    @Test
+    void sinkPartsAppearOnlyWhenTheSinksRanAndServerProcessesAreParts() {
+        Map<CpuAccount.Role, Long> before = threads(0L, 0L);
+        Map<CpuAccount.Role, Long> after = threads(1_000_000_000L, 0L);
+        after.put(CpuAccount.Role.SINK_MYSQL, 500_000_000L);
+        CpuAccount.Snapshot first = new CpuAccount.Snapshot(0, before, 0, -1, 0, 0,
+                Map.of("mysql_server_process", 2_000_000_000L, "redis_server_process", -1L));
+        CpuAccount.Snapshot second = new CpuAccount.Snapshot(1_000_000_000L, after, 2_000_000_000L, -1, 0, 0,
+                Map.of("mysql_server_process", 2_750_000_000L, "redis_server_process", -1L));
+
+        Map<String, Object> account = CpuAccount.between(first, second, 1_000, 2);
+
+        @SuppressWarnings("unchecked")
+        Map<String, Map<String, Object>> parts = (Map<String, Map<String, Object>>) account.get("parts");
+        assertThat(parts.get("sink_mysql").get("cpu_s")).isEqualTo(0.5);
+        assertThat(parts).doesNotContainKey("sink_redis").containsKey("http");
+        assertThat(parts.get("mysql_server_process").get("cpu_s")).isEqualTo(0.75);
+        assertThat(parts.get("mysql_server_process").get("us_per_unit")).isEqualTo(750.0);
+        assertThat(parts).as("an unreadable server is left out").doesNotContainKey("redis_server_process");
+        assertThat(CpuAccount.describe(account, "events written", "event written"))
+                .contains("events written (core-seconds, CPU microseconds per event written)").contains("sink_mysql");
+    }
+
+    @Test
+    void aServerIsFoundByItsProcessName() throws Exception {
+        String own = Files.readString(Path.of("/proc/self/comm")).trim();
+
+        assertThat(CpuAccount.pidOf(Set.of(own))).isNotNull();
+        assertThat(CpuAccount.pidOf(Set.of("no-such-process-name"))).isNull();
     }
 
     @Test

@@ -67,16 +67,17 @@ public final class Reconcile {
     record Journal(Seen last, long rows, long firstVersion) {
     }
 
-    /** What one pass found. */
-    record Report(int balances, List<String> differences) {
-        boolean clean() {
+    /** What one pass found: how many balances were compared, and every difference. */
+    public record Report(int balances, List<String> differences) {
+        public boolean clean() {
             return differences.isEmpty();
         }
     }
 
-    record Settings(URI nodeUrl, MysqlSinkConfig mysql, RedisSinkConfig redis, String apiKeyId, String apiKeySecret,
-                    String hmacSecret, long waitMs, int lookupSizeMax) {
-        static Settings fromEnv(Map<String, String> env) {
+    /** What a comparison reads; the variables of the class comment. */
+    public record Settings(URI nodeUrl, MysqlSinkConfig mysql, RedisSinkConfig redis, String apiKeyId,
+                           String apiKeySecret, String hmacSecret, long waitMs, int lookupSizeMax) {
+        public static Settings fromEnv(Map<String, String> env) {
             return new Settings(URI.create(env.getOrDefault("NODE_URL", "http://127.0.0.1:8080").replaceAll("/+$", "")),
                     MysqlSinkConfig.fromEnv(env), RedisSinkConfig.fromEnv(env), env.get("API_KEY_ID"),
                     env.get("API_KEY_SECRET"), env.get("HMAC_SECRET"),
@@ -92,7 +93,7 @@ public final class Reconcile {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
-    Reconcile(Settings settings) {
+    public Reconcile(Settings settings) {
         this.settings = settings;
     }
 
@@ -132,8 +133,11 @@ public final class Reconcile {
         }
     }
 
-    /** One comparison of every balance MySQL or Redis knows. */
-    Report once() throws SQLException, IOException, InterruptedException {
+    /**
+     * One comparison of every balance MySQL or Redis knows, without waiting for the sinks (the
+     * benchmark calls it once their lag is zero).
+     */
+    public Report once() throws SQLException, IOException, InterruptedException {
         Map<String, Seen> mysql = new TreeMap<>();
         Map<String, Journal> journal = new TreeMap<>();
         readMysql(mysql, journal);
