@@ -8,10 +8,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
-import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -35,8 +33,6 @@ import org.eclipse.jetty.util.Callback;
  * access line and audit line.
  */
 final class ChangeLane extends Handler.Wrapper {
-
-    private static final HttpField JSON = new PreEncodedHttpField(HttpHeader.CONTENT_TYPE, "application/json");
 
     private final ChangeRoutes changes;
     private final Responses responses;
@@ -117,11 +113,7 @@ final class ChangeLane extends Handler.Wrapper {
                 }
                 int status = answer.status();
                 byte[] bytes = answer.body().toString().getBytes(StandardCharsets.UTF_8);
-                response.setStatus(status);
-                response.getHeaders().put(JSON);
-                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
-                response.getHeaders().put(RequestLog.REQUEST_ID_HEADER, requestId);
-                response.write(true, ByteBuffer.wrap(bytes), callback);
+                ReadLane.write(response, callback, status, bytes, requestId);
                 long elapsed = System.nanoTime() - started;
                 (status == 200 ? appliedTimer : HttpApi.requestTimer(registry, "POST", ChangeRoutes.CHANGE_PATH, status))
                         .record(elapsed, TimeUnit.NANOSECONDS);

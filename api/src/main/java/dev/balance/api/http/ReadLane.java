@@ -200,7 +200,8 @@ final class ReadLane extends Handler.Wrapper {
         return true;
     }
 
-    private static void write(Response response, Callback callback, int status, byte[] body, String requestId) {
+    /** Writes a whole JSON answer with its length and request id; {@link ChangeLane} answers the same way. */
+    static void write(Response response, Callback callback, int status, byte[] body, String requestId) {
         response.setStatus(status);
         response.getHeaders().put(JSON);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
