@@ -2,6 +2,7 @@ package dev.balance.bench;
 
 import dev.balance.sink.mysql.MysqlSink;
 import dev.balance.sink.mysql.MysqlSinkConfig;
+import dev.balance.sink.redis.RedisClients;
 import dev.balance.sink.redis.RedisSink;
 import dev.balance.sink.redis.RedisSinkConfig;
 import dev.balance.topology.KafkaClientProperties;
@@ -20,10 +21,7 @@ import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
 
 /**
  * The two sinks of the e2e mode, started in this JVM beside the node as the launcher starts them
@@ -44,7 +42,6 @@ final class E2eSinks implements AutoCloseable {
     /** The sinks' own counts of what they wrote (their SinkMetrics): journal rows, hash fields. */
     static final String MYSQL_ROWS_METER = "balance_sink_mysql_rows";
     static final String REDIS_FIELDS_METER = "balance.sink.redis.keys.written";
-    private static final int REDIS_SCAN_COUNT = 1_000;
     private static final int PROBE_TIMEOUT_S = 5;
 
     private final Map<String, String> env;
@@ -242,17 +239,8 @@ final class E2eSinks implements AutoCloseable {
 
     private void deleteKeys() {
         String pattern = redisConfig.keyPrefix() + "*";
-        long deleted = 0;
         try (RedisClient client = redisClient()) {
-            String cursor = ScanParams.SCAN_POINTER_START;
-            ScanParams match = new ScanParams().match(pattern).count(REDIS_SCAN_COUNT);
-            do {
-                ScanResult<String> page = client.scan(cursor, match);
-                if (!page.getResult().isEmpty()) {
-                    deleted += client.del(page.getResult().toArray(String[]::new));
-                }
-                cursor = page.getCursor();
-            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+            long deleted = RedisClients.deleteMatching(client, pattern);
             out.printf("deleted %,d Redis keys %s%n", deleted, pattern);
         } catch (RuntimeException e) {
             out.println("could not delete Redis keys " + pattern + ": " + e.getMessage());
@@ -260,11 +248,6 @@ final class E2eSinks implements AutoCloseable {
     }
 
     private RedisClient redisClient() {
-        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(redisConfig.redisTimeoutMs()).socketTimeoutMillis(redisConfig.redisTimeoutMs());
-        if (redisConfig.redisPassword() != null) {
-            client.password(redisConfig.redisPassword());
-        }
-        return RedisClient.builder().clientConfig(client.build()).fromURI(redisConfig.redisUrl()).build();
+        return RedisClients.create(redisConfig, "balance-bench");
     }
 }

@@ -260,12 +260,7 @@ public final class Reconcile {
         RedisSinkConfig config = settings.redis();
         Map<String, Seen> seen = new TreeMap<>();
         String prefix = config.keyPrefix() + "balance:";
-        redis.clients.jedis.DefaultJedisClientConfig.Builder client = redis.clients.jedis.DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(config.redisTimeoutMs()).socketTimeoutMillis(config.redisTimeoutMs());
-        if (config.redisPassword() != null) {
-            client.password(config.redisPassword());
-        }
-        try (RedisClient redis = RedisClient.builder().clientConfig(client.build()).fromURI(config.redisUrl()).build()) {
+        try (RedisClient redis = dev.balance.sink.redis.RedisClients.create(config, "balance-reconcile")) {
             String cursor = ScanParams.SCAN_POINTER_START;
             ScanParams match = new ScanParams().match(prefix + "*").count(1_000);
             do {

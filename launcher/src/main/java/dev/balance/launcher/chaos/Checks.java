@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import dev.balance.sink.redis.RedisClients;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
@@ -624,15 +625,7 @@ final class Checks {
             out.println("chaos: could not drop database " + cluster.database() + ": " + e.getMessage());
         }
         try (RedisClient redis = RedisClient.builder().fromURI("redis://" + options.redisHost() + ":" + options.redisPort()).build()) {
-            String cursor = ScanParams.SCAN_POINTER_START;
-            ScanParams match = new ScanParams().match(cluster.redisPrefix + "*").count(1_000);
-            do {
-                ScanResult<String> page = redis.scan(cursor, match);
-                if (!page.getResult().isEmpty()) {
-                    redis.del(page.getResult().toArray(String[]::new));
-                }
-                cursor = page.getCursor();
-            } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+            RedisClients.deleteMatching(redis, cluster.redisPrefix + "*");
         }
     }
 
