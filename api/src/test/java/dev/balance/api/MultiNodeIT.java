@@ -95,6 +95,48 @@ class MultiNodeIT {
     }
 
     @Test
+    void shouldServeAStaleReadFromAStandbyWhenTheOwnerIsGone() {
+        // Given three nodes, one standby per partition, and a funded account owned by A whose standby is on B
+        String cluster = NodeFixture.newCluster();
+        int portA = NodeFixture.freePort();
+        int portB = NodeFixture.freePort();
+        int portC = NodeFixture.freePort();
+        Map<String, String> standby = Map.of("STANDBY_REPLICAS", "1", "TOPIC_PARTITIONS", "6");
+        BalanceNode a = start(NodeFixture.env(broker, cluster, portA, standby));
+        start(NodeFixture.env(broker, cluster, portB, standby));
+        BalanceNode c = start(NodeFixture.env(broker, cluster, portC, standby));
+        NodeFixture.awaitStableAssignment(nodes);
+        long account = -1;
+        for (long candidate = 1; candidate < 10_000 && account < 0; candidate++) {
+            KeyQueryMetadata metadata = c.streams().queryMetadataForKey(Stores.ACCOUNTS, candidate, new LongSerializer());
+            if (metadata.activeHost().port() == portA && metadata.standbyHosts().stream().allMatch(h -> h.port() == portB)
+                    && !metadata.standbyHosts().isEmpty()) {
+                account = candidate;
+            }
+        }
+        assertThat(account).as("an account owned by A with its standby on B").isPositive();
+        assertThat(post(portC, "/api/v1/balance/change", change("gone-1", account, "BTC", "DEPOSIT", "4")).status())
+                .isEqualTo(200);
+        long owned = account;
+        await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(
+                get(portB, "/api/v1/balance/" + owned + "/BTC?allow_stale=true").body().at("/balance/version").asLong())
+                .isEqualTo(1));
+
+        // When A stops without leaving the group (as a killed node: the group still names it the owner)
+        a.close(false);
+        nodes.remove(a);
+
+        // Then C, which holds no copy, cannot serve a fresh read, but serves a stale one from B's standby
+        Answer fresh = get(portC, "/api/v1/balance/" + owned + "/BTC");
+        Answer stale = get(portC, "/api/v1/balance/" + owned + "/BTC?allow_stale=true");
+        assertThat(fresh.status()).isEqualTo(503);
+        assertThat(fresh.body().get("error").asText()).isEqualTo("OWNER_UNREACHABLE");
+        assertThat(stale.status()).as(stale.body().toString()).isEqualTo(200);
+        assertThat(stale.body().get("served_by").asText()).isEqualTo("standby");
+        assertThat(stale.body().at("/balance/available").asText()).isEqualTo("4.00000000");
+    }
+
+    @Test
     void shouldApplyATransferPostedToANodeThatOwnsNeitherAccount() {
         // Given two nodes, and a source and a destination both owned by B (and a second destination owned by A)
         String cluster = NodeFixture.newCluster();

@@ -13,7 +13,9 @@ import dev.balance.topology.model.Currencies;
 import dev.balance.topology.model.Validation;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 
 /**
@@ -177,26 +179,65 @@ public final class QueryRoutes {
     private Read locate(Context ctx, long accountId) {
         boolean stale = Requests.allowStale(ctx);
         if (requests.forwarded(ctx)) {
-            return new Read(ownership.partition(accountId), stale, false);
+            int partition = ownership.partition(accountId);
+            return new Read(partition, stale, stale && !stores.activeHere(partition));
         }
         if (stale && ownership.hostsStandby(accountId)) {
             return new Read(ownership.partition(accountId), true, true);
         }
         Owner owner = ownership.activeOwner(accountId);
         if (owner instanceof Owner.Local local) {
+            if (stale && !stores.activeHere(local.partition())) {
+                // Owned here but not served yet (restoring): a standby elsewhere answers sooner.
+                List<String> copies = ownership.standbyHosts(accountId);
+                if (!copies.isEmpty()) {
+                    ctx.future(() -> forwardToAnyCopy(ctx, copies, 0, pathOf(ctx, accountId) + "?allow_stale=true"));
+                    return null;
+                }
+            }
             return new Read(local.partition(), stale, false);
         }
         Owner.Remote remote = (Owner.Remote) owner;
         // Only parameters we know travel on; the path was already validated, so the URI is well formed.
         String query = stale ? "?allow_stale=true" : "";
-        String path = ctx.pathParamMap().containsKey("transaction_id")
+        String path = pathOf(ctx, accountId);
+        if (stale) {
+            // A stale read may be answered by any copy: when the owner cannot answer (gone, restoring),
+            // the nodes holding a standby are asked in turn.
+            List<String> copies = new ArrayList<>();
+            copies.add(remote.hostPort());
+            copies.addAll(ownership.standbyHosts(accountId));
+            ctx.future(() -> forwardToAnyCopy(ctx, copies, 0, path + query));
+            return null;
+        }
+        ctx.future(() -> forwarder.forward(remote.hostPort(), "GET", path + query, new byte[0])
+                .thenAccept(response -> HttpApi.relay(ctx, response)));
+        return null;
+    }
+
+    private static String pathOf(Context ctx, long accountId) {
+        return ctx.pathParamMap().containsKey("transaction_id")
                 ? "/api/v1/transactions/" + accountId + "/" + ctx.pathParam("transaction_id")
                 : ctx.pathParamMap().containsKey("currency_code")
                 ? "/api/v1/balance/" + accountId + "/" + ctx.pathParam("currency_code")
                 : "/api/v1/balance/" + accountId;
-        ctx.future(() -> forwarder.forward(remote.hostPort(), "GET", path + query, new byte[0])
-                .thenAccept(response -> HttpApi.relay(ctx, response)));
-        return null;
+    }
+
+    /** Forwards to each copy in turn until one answers other than 503; the last one's answer is relayed. */
+    private CompletableFuture<Void> forwardToAnyCopy(Context ctx, List<String> copies, int index, String pathAndQuery) {
+        boolean last = index == copies.size() - 1;
+        return forwarder.forward(copies.get(index), "GET", pathAndQuery, new byte[0])
+                .handle((response, error) -> {
+                    if (!last && (error != null || response.status() == 503)) {
+                        return forwardToAnyCopy(ctx, copies, index + 1, pathAndQuery);
+                    }
+                    if (error != null) {
+                        return CompletableFuture.<Void>failedFuture(error);
+                    }
+                    HttpApi.relay(ctx, response);
+                    return CompletableFuture.<Void>completedFuture(null);
+                })
+                .thenCompose(next -> next);
     }
 
     private record Read(int partition, boolean stale, boolean standby) {

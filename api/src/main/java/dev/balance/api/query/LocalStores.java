@@ -86,6 +86,11 @@ public final class LocalStores {
         });
     }
 
+    /** True when the partition's active task runs on this node (a read of it is not a standby's). */
+    public boolean activeHere(int partition) {
+        return activeStores.get(partition) != null;
+    }
+
     /** How many changelog records this node's copy of the partition is behind, or -1 when unknown. */
     public long lag(int partition) {
         try {

@@ -82,13 +82,33 @@ public final class Ownership {
         return metadata(accountId).standbyHosts().contains(self);
     }
 
+    /**
+     * The other nodes holding a standby copy of the account's partition, as host:port; empty when
+     * none is known. Stale reads turn to them when the active owner cannot answer.
+     */
+    public java.util.List<String> standbyHosts(long accountId) {
+        KeyQueryMetadata metadata;
+        try {
+            metadata = metadata(accountId);
+        } catch (dev.balance.api.http.ApiException e) {
+            return java.util.List.of();
+        }
+        java.util.List<String> hosts = new java.util.ArrayList<>();
+        for (HostInfo host : metadata.standbyHosts()) {
+            if (!host.equals(self) && host.port() > 0) {
+                hosts.add(host.host() + ":" + host.port());
+            }
+        }
+        return hosts;
+    }
+
     public int partition(long accountId) {
         Snapshot current = snapshot();
         return current != null ? partitionOf(accountId, current.partitions()) : metadata(accountId).partition();
     }
 
     /** The producer's default partitioner for an 8-byte big-endian key: murmur2, positive, modulo. */
-    static int partitionOf(long accountId, int partitions) {
+    public static int partitionOf(long accountId, int partitions) {
         return Utils.toPositive(murmur2(accountId)) % partitions;
     }
 

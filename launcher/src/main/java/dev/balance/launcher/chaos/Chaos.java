@@ -2,6 +2,7 @@ package dev.balance.launcher.chaos;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
@@ -33,8 +34,21 @@ public final class Chaos {
     public record Options(int durationS, int nodes, int partitions, int accounts, int clients, int readers,
                           String mysqlHost, int mysqlPort, String mysqlUser, String mysqlPassword,
                           String redisHost, int redisPort, String nodeClasspath, String brokerClasspath,
-                          String brokerLog4j, Path outDir, String plant, boolean keep) {
+                          String brokerLog4j, Path outDir, String plant, boolean keep, String scenario,
+                          int killEveryS, int restartAfterMs) {
+
+        /** Reads allow a standby's copy in the scenarios that measure availability under node kills. */
+        boolean staleReads() {
+            return !scenario.equals(FAULTS);
+        }
     }
+
+    /** Every fault at once: node kills (some wiping state), the broker, the sinks, MySQL and Redis cut. */
+    static final String FAULTS = "faults";
+    /** One node killed with kill -9 once the load is steady, restarted with its state: availability measured. */
+    static final String KILL_ONCE = "kill-once";
+    /** A random node killed every --kill-every seconds, restarted with its state: the rate measured. */
+    static final String KILL_EVERY = "kill-every";
 
     /** The outcome of a run. */
     public record Result(boolean passed, Map<String, Object> summary, Path folder) {
@@ -68,6 +82,9 @@ public final class Chaos {
         int accounts = 200;
         int clients = 6;
         boolean keep = false;
+        String scenario = FAULTS;
+        int killEveryS = 6;
+        int restartAfterMs = 2_000;
         Path out = Path.of(env.getOrDefault("CHAOS_OUT_DIR", "target/chaos"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -77,11 +94,23 @@ public final class Chaos {
                 case "--clients" -> clients = Integer.parseInt(value(args, ++i, "--clients"));
                 case "--out" -> out = Path.of(value(args, ++i, "--out"));
                 case "--keep" -> keep = true;
+                case "--scenario" -> scenario = value(args, ++i, "--scenario");
+                case "--kill-every" -> {
+                    killEveryS = Integer.parseInt(value(args, ++i, "--kill-every"));
+                    scenario = KILL_EVERY;
+                }
+                case "--restart-after-ms" -> restartAfterMs = Integer.parseInt(value(args, ++i, "--restart-after-ms"));
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + " (see --help)");
             }
         }
         if (duration < 30 || nodes < 2 || accounts < 2 || clients < 1) {
             throw new IllegalArgumentException("--duration must be at least 30 s, --nodes at least 2, --accounts at least 2");
+        }
+        if (!List.of(FAULTS, KILL_ONCE, KILL_EVERY).contains(scenario)) {
+            throw new IllegalArgumentException("--scenario is one of " + FAULTS + ", " + KILL_ONCE + ", " + KILL_EVERY);
+        }
+        if (killEveryS < 1 || restartAfterMs < 0) {
+            throw new IllegalArgumentException("--kill-every must be at least 1 s, --restart-after-ms not negative");
         }
         String classpath = System.getProperty("java.class.path");
         return new Options(duration, nodes, 6, accounts, clients, 2,
@@ -90,7 +119,7 @@ public final class Chaos {
                 env.getOrDefault("CHAOS_REDIS_HOST", "127.0.0.1"), Integer.parseInt(env.getOrDefault("CHAOS_REDIS_PORT", "6379")),
                 env.getOrDefault("CHAOS_NODE_CLASSPATH", classpath), env.getOrDefault("CHAOS_BROKER_CLASSPATH", classpath),
                 env.getOrDefault("CHAOS_BROKER_LOG4J", "scripts/kafka-broker/log4j2.properties"), out.toAbsolutePath(),
-                env.get("CHAOS_PLANT"), keep);
+                env.get("CHAOS_PLANT"), keep, scenario, killEveryS, restartAfterMs);
     }
 
     private static String value(String[] args, int i, String name) {
@@ -132,10 +161,12 @@ public final class Chaos {
                 urls.add(cluster.nodeUrl(i));
             }
             Load load = new Load(options, urls, runId);
+            long loadStartNanos = System.nanoTime();
             load.start();
-            events.log("load started: " + options.clients() + " clients, " + 2 + " readers");
+            events.log("load started: " + options.clients() + " clients, " + 2 + " readers, scenario " + options.scenario());
             Controller controller = new Controller(options, cluster, mysqlProxy, redisProxy, events);
             controller.run(options.durationS() * 1_000L);
+            long loadEndNanos = System.nanoTime();
             events.log("load stopping; changes under way are retried until told (at most 90 s)");
             load.stop(90_000);
             events.log("load stopped: " + load.txs.size() + " changes sent");
@@ -151,6 +182,7 @@ public final class Chaos {
             summary.put("wall_s", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedAt));
             summary.put("checks", checks.results);
             summary.put("figures", checks.figures(controller));
+            summary.put("availability", Availability.figures(options, load, controller, loadStartNanos, loadEndNanos, out));
             summary.put("events", events.lines);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("summary.json").toFile(), summary);
             out.printf("chaos: %s; summary in %s%n", passed ? "PASSED" : "FAILED", dir.resolve("summary.json"));
@@ -219,7 +251,131 @@ public final class Chaos {
             this.killedByUs = new boolean[options.nodes()];
         }
 
+        /** One node kill: which node, what it owned, and when it was killed, started again and ready. */
+        record Kill(int node, List<Integer> partitions, long killedNanos, long restartedNanos, long readyNanos) {
+        }
+
+        final List<Kill> kills = java.util.Collections.synchronizedList(new ArrayList<>());
+        /** When the scenario's faults began (the no-fault baseline ends there); 0 for none. */
+        volatile long faultsFromNanos;
+
         void run(long durationMs) throws Exception {
+            switch (options.scenario()) {
+                case KILL_ONCE -> killOnce(durationMs);
+                case KILL_EVERY -> killEvery(durationMs);
+                default -> allFaults(durationMs);
+            }
+        }
+
+        /**
+         * A third of the run (at least 30 s) of steady load, then one random node killed with kill -9
+         * and started again {@code --restart-after-ms} later with its NODE_ID and state folder.
+         */
+        private void killOnce(long durationMs) throws Exception {
+            long start = System.currentTimeMillis();
+            long end = start + durationMs;
+            at(start + Math.max(30_000, durationMs / 3));
+            int node = ThreadLocalRandom.current().nextInt(options.nodes());
+            Kill kill = killAndRestart(node, end);
+            events.log(String.format(Locale.ROOT, "node %d ready again %d ms after its restart, %d ms after the kill",
+                    node, TimeUnit.NANOSECONDS.toMillis(kill.readyNanos() - kill.restartedNanos()),
+                    TimeUnit.NANOSECONDS.toMillis(kill.readyNanos() - kill.killedNanos())));
+            at(end);
+            restartTheDead();
+        }
+
+        /**
+         * A third of the run (at least 20 s) of steady load as the baseline, then a random running
+         * node killed every {@code --kill-every} seconds, each started again with its state
+         * {@code --restart-after-ms} after its kill (on a thread of its own, so kills keep time).
+         */
+        private void killEvery(long durationMs) throws Exception {
+            long start = System.currentTimeMillis();
+            long end = start + durationMs;
+            at(start + Math.max(20_000, durationMs / 3));
+            List<Thread> restarts = new ArrayList<>();
+            long every = options.killEveryS() * 1_000L;
+            for (long next = System.currentTimeMillis(); next < end - 5_000; next += every) {
+                at(next);
+                List<Integer> up = new ArrayList<>();
+                for (int i = 0; i < options.nodes(); i++) {
+                    if (cluster.nodeAlive(i)) {
+                        up.add(i);
+                    }
+                }
+                if (up.size() < 2) {
+                    events.log("fewer than two nodes running; this kill skipped");
+                    continue;
+                }
+                int node = up.get(ThreadLocalRandom.current().nextInt(up.size()));
+                Thread restart = new Thread(() -> {
+                    try {
+                        killAndRestart(node, end + 60_000);
+                    } catch (Exception e) {
+                        events.log("kill and restart of node " + node + " failed: " + e);
+                    }
+                }, "chaos-kill-" + node);
+                restart.start();
+                restarts.add(restart);
+                // The restart thread takes the node down before the next kill is chosen.
+                long deadline = System.currentTimeMillis() + 2_000;
+                while (cluster.nodeAlive(node) && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(10);
+                }
+            }
+            at(end);
+            for (Thread restart : restarts) {
+                restart.join();
+            }
+            restartTheDead();
+        }
+
+        private Kill killAndRestart(int node, long waitReadyUntil) throws Exception {
+            List<Integer> owned = cluster.ownedPartitions(node);
+            long killed;
+            long restarted;
+            synchronized (killedByUs) {
+                killedByUs[node] = true;
+                cluster.killNode(node);
+                killed = System.nanoTime();
+                if (faultsFromNanos == 0) {
+                    faultsFromNanos = killed;
+                }
+            }
+            nodeKills.incrementAndGet();
+            events.log("kill -9 node " + node + " (owning partitions " + owned + "), restart in " + options.restartAfterMs() + " ms");
+            Thread.sleep(options.restartAfterMs());
+            cluster.startNode(node, false);
+            restarted = System.nanoTime();
+            synchronized (killedByUs) {
+                killedByUs[node] = false;
+            }
+            long ready = 0;
+            while (System.currentTimeMillis() < waitReadyUntil && cluster.nodeAlive(node)) {
+                if (cluster.ready(node)) {
+                    ready = System.nanoTime();
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            Kill kill = new Kill(node, owned, killed, restarted, ready);
+            kills.add(kill);
+            if (ready != 0) {
+                longestRecoveryMs.accumulateAndGet(TimeUnit.NANOSECONDS.toMillis(ready - killed), Math::max);
+            }
+            return kill;
+        }
+
+        private void restartTheDead() throws IOException {
+            for (int i = 0; i < options.nodes(); i++) {
+                if (!cluster.nodeAlive(i)) {
+                    cluster.startNode(i, false);
+                    events.log("node " + i + " started again for the checks");
+                }
+            }
+        }
+
+        private void allFaults(long durationMs) throws Exception {
             long start = System.currentTimeMillis();
             long end = start + durationMs;
             Thread killer = new Thread(() -> killNodes(end), "chaos-node-killer");

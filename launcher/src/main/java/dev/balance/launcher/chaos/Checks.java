@@ -596,6 +596,8 @@ final class Checks {
         figures.put("longest_decide_tx", longestTx);
         figures.put("reads", stats.reads.sum());
         figures.put("read_failures", stats.readFailures.sum());
+        figures.put("reads_rerouted", stats.readsRerouted.sum());
+        figures.put("read_failure_samples", new ArrayList<>(stats.readFailureSamples));
         figures.put("longest_read_gap_ms", TimeUnit.NANOSECONDS.toMillis(stats.longestReadGapNanos.get()));
         out.println("chaos: figures " + figures);
         return figures;

@@ -203,6 +203,23 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** The input partitions the node's /ready says it owns; empty when it does not answer. */
+    List<Integer> ownedPartitions(int i) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(nodeUrl(i).resolve("/ready"))
+                    .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+            List<Integer> owned = new ArrayList<>();
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("partitions")
+                    .forEach(partition -> owned.add(partition.asInt()));
+            return owned;
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
     void awaitReady(long timeoutMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
         for (int i = 0; i < nodes.length; i++) {
