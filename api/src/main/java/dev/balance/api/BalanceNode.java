@@ -3,6 +3,7 @@ package dev.balance.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.balance.api.auth.Authenticator;
 import dev.balance.api.auth.NodeSigner;
+import dev.balance.api.http.ApiException;
 import dev.balance.api.http.AuthGate;
 import dev.balance.api.http.ChangeRoutes;
 import dev.balance.api.http.HttpApi;
@@ -10,12 +11,14 @@ import dev.balance.api.http.LookupRoutes;
 import dev.balance.api.http.QueryRoutes;
 import dev.balance.api.http.Requests;
 import dev.balance.api.http.Responses;
+import dev.balance.api.http.StopGate;
 import dev.balance.api.metrics.JvmMeters;
 import dev.balance.api.metrics.NodeMetrics;
 import dev.balance.api.http.Tls;
 import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.LocalStores;
 import dev.balance.api.query.Ownership;
+import dev.balance.api.query.PeerFencer;
 import dev.balance.api.query.Readiness;
 import dev.balance.api.status.StatusRoutes;
 import dev.balance.api.verdict.VerdictWaiters;
@@ -65,6 +68,8 @@ public final class BalanceNode implements AutoCloseable {
     private NodeMetrics metrics;
     private Javalin metricsHttp;
     private Forwarder forwarder;
+    private StopGate stopGate;
+    private PeerFencer peerFencer;
     private ExecutorService dispatch;
     private ScheduledExecutorService deadlines;
     private Readiness readiness;
@@ -139,9 +144,6 @@ public final class BalanceNode implements AutoCloseable {
             ownership.invalidate();
             readiness.stateChanged(newState);
         });
-        LOG.info("joining group {} as static member {} (session timeout {} ms, {} standby replica(s))",
-                settings.applicationId(), config.nodeId(), settings.sessionTimeoutMs(), settings.standbyReplicas());
-        streams.start();
         producer = new KafkaProducer<>(producerProperties(settings), new LongSerializer(), new ByteArraySerializer());
         metrics = new NodeMetrics(registry, config.metrics(), settings, streams, producer, counters, waiters, this::ready);
 
@@ -155,6 +157,20 @@ public final class BalanceNode implements AutoCloseable {
         Responses responses = new Responses(mapper);
         ChangeSubmitter submitter = new ChangeSubmitter(producer, settings.topics().changes(), waiters, config.verdictWaitMs(),
                 deadlines, metrics.verdictLatency());
+        // A change for a partition this node does not run right now (restoring, moving) is answered 503
+        // at once rather than recorded to wait for a verdict: the client retries, elsewhere or later,
+        // instead of holding a connection for up to VERDICT_WAIT_MS.
+        submitter.refuseWhen(account -> {
+            int partition;
+            try {
+                partition = ownership.partition(account);
+            } catch (ApiException e) {
+                return e;
+            }
+            return activeStores.get(partition) != null ? null : new ApiException(503, "PARTITION_NOT_SERVED",
+                    "partition " + partition + " is not served by this node right now (starting, restoring or "
+                            + "moving); try again shortly", java.util.Map.of(), 1);
+        });
         ChangeRoutes changes = new ChangeRoutes(requests, responses, mapper, settings.currencies(), ownership, submitter,
                 forwarder, config.batchSizeMax(), dispatch);
         LocalStores stores = new LocalStores(streams, activeStores);
@@ -171,8 +187,15 @@ public final class BalanceNode implements AutoCloseable {
         // A stop lets a change waiting for its verdict have it (or its 202) before connections close.
         HttpApi.Listener listener = new HttpApi.Listener(config.httpHost(), config.httpPort(), config.tls(),
                 config.metricsPort() == 0, config.verdictWaitMs() + 1_000);
+        stopGate = new StopGate();
         http = HttpApi.create(changes, queries, lookups, responses, mapper, registry, readiness::report,
-                config.bodyBytesMax(), status, gate, listener).start();
+                config.bodyBytesMax(), status, gate, stopGate, listener).start();
+        // The port is open before the stream threads produce, and stays open until they are closed: the
+        // other nodes take a refused connection for a dead node and abort its transactions (PeerFencer).
+        LOG.info("joining group {} as static member {} (session timeout {} ms, {} standby replica(s))",
+                settings.applicationId(), config.nodeId(), settings.sessionTimeoutMs(), settings.standbyReplicas());
+        streams.start();
+        peerFencer = new PeerFencer(fencingProperties(settings), () -> peers(streams, self), forwarder, registry).start();
         LOG.info("balance node listening on {}://{}:{} (advertised as {}), Kafka at {}", config.tlsEnabled() ? "https" : "http",
                 config.httpHost(), http.port(), config.selfHostPort(), settings.bootstrapServers());
     }
@@ -234,15 +257,19 @@ public final class BalanceNode implements AutoCloseable {
      * (a restart). Kafka Streams gets at most SHUTDOWN_TIMEOUT_MS to close.
      */
     public void close(boolean leaveGroup) {
-        if (http != null) {
+        if (stopGate != null) {
+            // New requests are turned away (503, port still open); those in flight finish first.
             try {
-                http.stop();
-            } catch (RuntimeException e) {
-                // Jetty stops the rest anyway and reports the wait that ran out; the node still closes.
-                LOG.warn("HTTP did not drain within {} ms; the remaining connections were closed: {}",
-                        config.verdictWaitMs() + 1_000, e.toString());
+                if (!stopGate.stopAndDrain(config.verdictWaitMs() + 1_000)) {
+                    LOG.warn("requests still in flight after {} ms; stopping anyway", config.verdictWaitMs() + 1_000);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            http = null;
+        }
+        if (peerFencer != null) {
+            peerFencer.close();
+            peerFencer = null;
         }
         if (metricsHttp != null) {
             metricsHttp.stop();
@@ -269,6 +296,16 @@ public final class BalanceNode implements AutoCloseable {
                     (System.nanoTime() - started) / 1_000_000, leaveGroup ? "left" : "still a member of");
             streams = null;
         }
+        // Only now that stream processing is closed does the port close.
+        if (http != null) {
+            try {
+                http.stop();
+            } catch (RuntimeException e) {
+                // Jetty stops the rest anyway and reports the wait that ran out; the node still closes.
+                LOG.warn("HTTP did not stop cleanly: {}", e.toString());
+            }
+            http = null;
+        }
         if (deadlines != null) {
             deadlines.shutdownNow();
             deadlines = null;
@@ -277,6 +314,25 @@ public final class BalanceNode implements AutoCloseable {
             dispatch.shutdownNow();
             dispatch = null;
         }
+    }
+
+    /** The other nodes of the group as host:port, from the metadata (empty when it is not known). */
+    private static java.util.Set<String> peers(KafkaStreams streams, HostInfo self) {
+        java.util.Set<String> peers = new java.util.TreeSet<>();
+        for (org.apache.kafka.streams.StreamsMetadata client : streams.metadataForAllStreamsClients()) {
+            HostInfo host = client.hostInfo();
+            if (!host.equals(self) && host.port() > 0) {
+                peers.add(host.host() + ":" + host.port());
+            }
+        }
+        return peers;
+    }
+
+    /** What a producer needs to reach the cluster's brokers, for fencing a dead node's transactions. */
+    private static Properties fencingProperties(StreamsSettings settings) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        return settings.clientProperties().addTo(props);
     }
 
     private static ThreadFactory daemonThreads(String name) {

@@ -54,6 +54,17 @@ public final class ChangeSubmitter {
         this.verdictLatency = verdictLatency;
     }
 
+    private volatile java.util.function.LongFunction<ApiException> refusal = account -> null;
+
+    /**
+     * Sets the check run before a change is recorded: the error it returns for an account (a 503
+     * when this node does not run the account's partition right now) is the change's answer, and
+     * nothing is recorded; null lets the change through.
+     */
+    public void refuseWhen(java.util.function.LongFunction<ApiException> refusal) {
+        this.refusal = refusal;
+    }
+
     /** What became of one submitted change: its verdict, an error (nothing recorded), or pending. */
     public record Outcome(BalanceEvent verdict, ApiException error) {
 
@@ -93,6 +104,11 @@ public final class ChangeSubmitter {
                 // The producer could not take a record (no metadata, full buffer): every further send
                 // would block for max.block.ms too, so the rest of the batch fails at once.
                 batch.settle(i, new Outcome(null, notRecorded(sendFailure)));
+                continue;
+            }
+            ApiException notHere = refusal.apply(command.accountId());
+            if (notHere != null) {
+                batch.settle(i, new Outcome(null, notHere));
                 continue;
             }
             int index = i;

@@ -258,6 +258,15 @@ public record StreamsSettings(
         }
         // Correctness: each input record's state changes, output and offset commit are one transaction.
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        // Transactional stores (KIP-892): a task's writes are staged and reach RocksDB, with the changelog
+        // offset they match, only after its Kafka transaction commits. After a crash (kill -9) the stores
+        // hold committed state only, so a restarted node replays the changelog tail since the last flush
+        // instead of wiping its stores and restoring them from zero.
+        props.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
+        // The API reads the processor's own store (ActiveStores), which sees staged writes, so a read
+        // after a verdict shows it before the commit; interactive queries (the fallback and stale reads)
+        // are told the same explicitly rather than trusting a default.
+        props.put(StreamsConfig.DEFAULT_INTERACTIVE_QUERY_ISOLATION_LEVEL_CONFIG, "READ_UNCOMMITTED");
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
         props.put(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), Integer.toString(minInsyncReplicas));
         // With one node a standby has nowhere to go and stays unassigned (the assignor logs it); with

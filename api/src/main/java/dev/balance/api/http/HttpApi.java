@@ -50,7 +50,8 @@ public final class HttpApi {
 
     public static Javalin create(ChangeRoutes changes, QueryRoutes queries, LookupRoutes lookups, Responses responses,
                                  ObjectMapper mapper, PrometheusMeterRegistry registry, Supplier<Readiness.Report> ready,
-                                 int bodyBytesMax, StatusRoutes status, AuthGate gate, Listener listener) {
+                                 int bodyBytesMax, StatusRoutes status, AuthGate gate, StopGate stopGate,
+                                 Listener listener) {
         return Javalin.create(config -> {
             config.http.maxRequestSize = bodyBytesMax;
             // Answers are a few hundred bytes of JSON: compressing them costs more than it saves, and
@@ -70,7 +71,8 @@ public final class HttpApi {
             // servlet context under the innermost wrapper.
             lane.setHandler(new ChangeLane(changes, responses, gate, registry, bodyBytesMax));
             config.jetty.modifyServer(server -> {
-                server.setHandler(lane);
+                stopGate.setHandler(lane);
+                server.setHandler(stopGate);
                 drainOnStop(server, listener.drainMs());
             });
             config.requestLogger.http((ctx, ms) -> {
@@ -132,6 +134,7 @@ public final class HttpApi {
         }
         body.put("state", report.state());
         report.owned().forEach(body.putArray("partitions")::add);
+        report.transactionalIds().forEach(body.putArray("transactional_ids")::add);
         if (!report.ready()) {
             report.notServing().forEach(body.putArray("not_serving")::add);
             var restoring = body.putArray("restoring");

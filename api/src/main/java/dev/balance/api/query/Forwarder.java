@@ -120,11 +120,35 @@ public final class Forwarder implements AutoCloseable {
         }
         return sent.handle((response, error) -> {
             if (error != null) {
+                if (refused(error)) {
+                    java.util.function.Consumer<String> listener = refusedListener;
+                    if (listener != null) {
+                        listener.accept(hostPort);
+                    }
+                }
                 throw unreachable(hostPort, error);
             }
             return new Response(response.getStatus(), response.getContent(),
                     response.getHeaders().get(HttpHeader.LOCATION), response.getHeaders().get(HttpHeader.RETRY_AFTER));
         });
+    }
+
+    private volatile java.util.function.Consumer<String> refusedListener;
+
+    /** Told the host:port of every node that refused a connection (nothing listens there). */
+    public void onRefused(java.util.function.Consumer<String> listener) {
+        this.refusedListener = listener;
+    }
+
+    /** True when the connection was refused: no process listens on the port, as after a kill. */
+    static boolean refused(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.net.ConnectException && !(cause instanceof java.net.SocketTimeoutException)
+                    && String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("refused")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ApiException unreachable(String hostPort, Throwable error) {

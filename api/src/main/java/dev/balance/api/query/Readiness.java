@@ -41,7 +41,7 @@ public final class Readiness implements StateRestoreListener {
      * @param restoring   restores under way, by partition
      */
     public record Report(boolean ready, String state, List<Integer> owned, List<Integer> notServing,
-                         List<Restoring> restoring) {
+                         List<Restoring> restoring, List<String> transactionalIds) {
     }
 
     private static final class Progress {
@@ -96,7 +96,7 @@ public final class Readiness implements StateRestoreListener {
     public Report report() {
         KafkaStreams instance = streams;
         if (instance == null) {
-            return new Report(false, "NOT_STARTED", List.of(), List.of(), List.of());
+            return new Report(false, "NOT_STARTED", List.of(), List.of(), List.of(), List.of());
         }
         KafkaStreams.State state = instance.state();
         TreeSet<Integer> owned = new TreeSet<>();
@@ -127,7 +127,36 @@ public final class Readiness implements StateRestoreListener {
         }
         restores.forEach(restore -> notServing.add(restore.partition()));
         boolean ready = state == KafkaStreams.State.RUNNING && notServing.isEmpty();
-        return new Report(ready, state.name(), List.copyOf(owned), List.copyOf(notServing), List.copyOf(restores));
+        return new Report(ready, state.name(), List.copyOf(owned), List.copyOf(notServing), List.copyOf(restores),
+                transactionalIds(instance));
+    }
+
+    private static final java.util.regex.Pattern THREAD_PRODUCER =
+            java.util.regex.Pattern.compile("^(.+)-StreamThread-(\\d+)-producer$");
+
+    /**
+     * The transactional ids of this node's stream threads, which the other nodes use to abort an
+     * open transaction of this node should it die ({@link PeerFencer}). Under exactly_once_v2 a
+     * thread's producer is {@code <client id>-StreamThread-<n>-producer} and its transactional id
+     * {@code <application id>-<process id>-<n>}; the client id is left at its default,
+     * {@code <application id>-<process id>}, so the one gives the other.
+     */
+    static List<String> transactionalIds(KafkaStreams instance) {
+        List<String> ids = new ArrayList<>();
+        try {
+            for (org.apache.kafka.streams.ThreadMetadata thread : instance.metadataForLocalThreads()) {
+                for (String producer : thread.producerClientIds()) {
+                    java.util.regex.Matcher matcher = THREAD_PRODUCER.matcher(producer);
+                    if (matcher.matches()) {
+                        ids.add(matcher.group(1) + "-" + matcher.group(2));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // Not started or closing: no ids to give.
+        }
+        java.util.Collections.sort(ids);
+        return ids;
     }
 
     @Override
