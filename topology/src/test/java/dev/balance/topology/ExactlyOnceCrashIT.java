@@ -73,15 +73,16 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>the first crash kills one stream thread and the handler answers REPLACE_THREAD: that
  *       thread's tasks are closed dirty, their open transaction is aborted, their local stores
- *       are wiped (exactly-once keeps no checkpoint on a dirty close) and the replacement thread
+ *       keep only what was committed (transactional stores; before Kafka 4.4 they were wiped) and the replacement thread
  *       restores them from the changelogs and reprocesses from the last committed offsets;</li>
  *   <li>the second crash answers SHUTDOWN_CLIENT, so the whole first instance dies with a
  *       transaction open; it is then closed with a zero timeout while a second instance with the
  *       same application id and an empty state directory starts, which must rebuild every store
  *       from the changelogs (skipping the aborted records) and reprocess what was not committed.</li>
  * </ol>
- * Both crashes leave aborted events in the log (visible to read_uncommitted), and the crashed
- * commands are decided twice (the listener hears more verdicts than there are commands).
+ * The crashed commands are decided twice (the listener hears more verdicts than there are
+ * commands); events of the aborted transactions reach the log (visible to read_uncommitted) only
+ * if the producer sent them before the crash.
  */
 class ExactlyOnceCrashIT {
 
@@ -166,9 +167,10 @@ class ExactlyOnceCrashIT {
 
             assertThat(unexpectedErrors).as("only the simulated crashes happened").isEmpty();
             assertThat(verdicts.get()).as("crashed commands were decided again").isGreaterThan(COMMANDS);
-            assertThat(inLog)
-                    .as("aborted transactions left events only read_uncommitted sees")
-                    .isGreaterThan(COMMANDS);
+            // Aborted events may or may not have reached the log: the Streams producer lingers up to the
+            // commit interval, and with Kafka 4.4 a crash inside that time left none in the log (50,000 of
+            // 50,000). The crash is shown unclean by the commands decided twice above.
+            assertThat(inLog).as("the log holds at least every committed event").isGreaterThanOrEqualTo(COMMANDS);
             assertThat(countEvents(committed)).as("one committed event per command").isEqualTo(COMMANDS);
             assertSameEventsInOrder(committed, expected);
             assertStoreEqualsModel(second, model, steps);

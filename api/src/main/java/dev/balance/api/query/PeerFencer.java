@@ -46,8 +46,6 @@ public final class PeerFencer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeerFencer.class);
     static final long POLL_MS = 1_000;
-    /** A node fenced is not fenced again this soon: it is starting again, or gone. */
-    static final long FENCE_AGAIN_AFTER_MS = 5_000;
     private static final int PROBE_TIMEOUT_MS = 300;
 
     private final Properties producerBase;
@@ -55,7 +53,8 @@ public final class PeerFencer implements AutoCloseable {
     private final Forwarder forwarder;
     private final ObjectMapper mapper = new ObjectMapper();
     private final Map<String, List<String>> idsByPeer = new ConcurrentHashMap<>();
-    private final Map<String, Long> fencedAtMs = new ConcurrentHashMap<>();
+    /** Nodes fenced since they were last seen answering: a dead process opens no new transaction. */
+    private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService poller;
     private final ExecutorService fencing;
     private final Counter fences;
@@ -111,23 +110,20 @@ public final class PeerFencer implements AutoCloseable {
                 ids.forEach(id -> list.add(id.asText()));
                 idsByPeer.put(peer, List.copyOf(list));
             }
+            // It answers: should it die again, its transactions are to be fenced again.
+            fenced.remove(peer);
         } catch (IOException | RuntimeException e) {
             // Not a node of this release (or not answering JSON): nothing learned.
         }
     }
 
-    /** A node refused a connection: fence its transactions (once in a while) if it still refuses. */
+    /** A node refused a connection: fence its transactions, once per death, if it still refuses. */
     public void suspect(String peer) {
         List<String> ids = idsByPeer.get(peer);
         if (ids == null || ids.isEmpty()) {
             return;
         }
-        long now = System.currentTimeMillis();
-        Long last = fencedAtMs.get(peer);
-        if (last != null && now - last < FENCE_AGAIN_AFTER_MS) {
-            return;
-        }
-        if (last == null ? fencedAtMs.putIfAbsent(peer, now) != null : !fencedAtMs.replace(peer, last, now)) {
+        if (!fenced.add(peer)) {
             return;
         }
         try {
@@ -139,6 +135,7 @@ public final class PeerFencer implements AutoCloseable {
 
     void fence(String peer, List<String> ids) {
         if (accepts(peer)) {
+            fenced.remove(peer);
             return;
         }
         long started = System.nanoTime();

@@ -129,6 +129,7 @@ final class Availability {
                 : TimeUnit.NANOSECONDS.toMillis(kill.readyNanos() - kill.restartedNanos()));
         figures.put("ready_after_kill_ms", kill.readyNanos() == 0 ? -1
                 : TimeUnit.NANOSECONDS.toMillis(kill.readyNanos() - killed));
+        figures.put("restored_records_seen", kill.restoredRecords());
         figures.put("verdicts_per_s_killed_partitions", series(verdicts, killed - 10 * SECOND, until, 1, victims));
     }
 

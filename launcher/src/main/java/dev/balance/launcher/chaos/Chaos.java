@@ -252,7 +252,8 @@ public final class Chaos {
         }
 
         /** One node kill: which node, what it owned, and when it was killed, started again and ready. */
-        record Kill(int node, List<Integer> partitions, long killedNanos, long restartedNanos, long readyNanos) {
+        record Kill(int node, List<Integer> partitions, long killedNanos, long restartedNanos, long readyNanos,
+                    long restoredRecords) {
         }
 
         final List<Kill> kills = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -351,14 +352,16 @@ public final class Chaos {
                 killedByUs[node] = false;
             }
             long ready = 0;
+            long restoring = 0;
             while (System.currentTimeMillis() < waitReadyUntil && cluster.nodeAlive(node)) {
                 if (cluster.ready(node)) {
                     ready = System.nanoTime();
                     break;
                 }
+                restoring = Math.max(restoring, cluster.restoringRecords(node));
                 Thread.sleep(100);
             }
-            Kill kill = new Kill(node, owned, killed, restarted, ready);
+            Kill kill = new Kill(node, owned, killed, restarted, ready, restoring);
             kills.add(kill);
             if (ready != 0) {
                 longestRecoveryMs.accumulateAndGet(TimeUnit.NANOSECONDS.toMillis(ready - killed), Math::max);

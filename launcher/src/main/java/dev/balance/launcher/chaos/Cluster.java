@@ -156,6 +156,11 @@ final class Cluster implements AutoCloseable {
         env.put("TOPIC_PREFIX", runId + "-");
         env.put("TOPIC_PARTITIONS", Integer.toString(options.partitions()));
         env.put("DEV_MODE", "true");
+        // A run may try another session timeout than the node's default.
+        String session = System.getenv("CHAOS_SESSION_TIMEOUT_MS");
+        if (session != null && !session.isBlank()) {
+            env.put("SESSION_TIMEOUT_MS", session);
+        }
         return env;
     }
 
@@ -200,6 +205,24 @@ final class Cluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /** The records the node's /ready says its restores under way have to restore, summed; 0 when none. */
+    long restoringRecords(int i) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(nodeUrl(i).resolve("/ready"))
+                    .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+            long total = 0;
+            for (var restore : new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("restoring")) {
+                total += restore.path("total_records").asLong();
+            }
+            return total;
+        } catch (IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
         }
     }
 
