@@ -182,10 +182,21 @@ public final class QueryRoutes {
             int partition = ownership.partition(accountId);
             return new Read(partition, stale, stale && !stores.activeHere(partition));
         }
-        if (stale && ownership.hostsStandby(accountId)) {
-            return new Read(ownership.partition(accountId), true, true);
+        Owner owner;
+        try {
+            if (stale && ownership.hostsStandby(accountId)) {
+                return new Read(ownership.partition(accountId), true, true);
+            }
+            owner = ownership.activeOwner(accountId);
+        } catch (ApiException e) {
+            // During a rebalance the owners are unknown, but a stale read may still come from this
+            // node's own copy of the partition (active or standby), if it has one.
+            int partition = stale ? ownership.partitionIfKnown(accountId) : -1;
+            if (partition < 0) {
+                throw e;
+            }
+            return new Read(partition, true, !stores.activeHere(partition));
         }
-        Owner owner = ownership.activeOwner(accountId);
         if (owner instanceof Owner.Local local) {
             if (stale && !stores.activeHere(local.partition())) {
                 // Owned here but not served yet (restoring): a standby elsewhere answers sooner.

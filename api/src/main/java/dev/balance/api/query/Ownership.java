@@ -31,6 +31,8 @@ public final class Ownership {
     private final HostInfo self;
     private final String changesTopic;
     private volatile Snapshot snapshot;
+    /** The partition count of the last complete snapshot (it does not change), 0 before the first. */
+    private volatile int knownPartitions;
     /** Grows at every invalidation; a snapshot built across one is not kept. */
     private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
     private static final int PARTITION_COUNT_PROBES = 8;
@@ -100,6 +102,15 @@ public final class Ownership {
             }
         }
         return hosts;
+    }
+
+    /**
+     * The account's partition from the last known partition count, without asking Streams: still
+     * known during a rebalance, when the owners are not. -1 before the first complete picture.
+     */
+    public int partitionIfKnown(long accountId) {
+        int partitions = knownPartitions;
+        return partitions > 0 ? partitionOf(accountId, partitions) : -1;
     }
 
     public int partition(long accountId) {
@@ -188,7 +199,11 @@ public final class Ownership {
         }
         // Every partition must have a reachable owner, else the per-key path answers (with its 503s).
         boolean complete = Arrays.stream(active).allMatch(host -> host != null && host.port() > 0);
-        return complete && partitionCountConfirmed(partitions) ? new Snapshot(active, standbyHere) : null;
+        if (complete && partitionCountConfirmed(partitions)) {
+            knownPartitions = partitions;
+            return new Snapshot(active, standbyHere);
+        }
+        return null;
     }
 
     /**

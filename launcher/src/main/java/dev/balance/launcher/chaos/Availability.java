@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>kill-once: the rate of verdicts of the partitions the killed node did not own, second by
  *       second after the kill, against their rate over the 20 s before it; how long after the kill
  *       each partition it owned was decided again; when the restarted node answered /ready 200.</li>
- *   <li>kill-every: the rate of verdicts while nodes are being killed against the rate before the
- *       first kill (its first 10 s left out as warm-up).</li>
+ *   <li>kill-every: the rate of verdicts while nodes are being killed against the rate over the
+ *       30 s before the first kill.</li>
  * </ul>
  */
 final class Availability {
@@ -50,8 +50,9 @@ final class Availability {
         if (options.scenario().equals(Chaos.KILL_ONCE)) {
             killOnce(options, verdicts, kills.get(0), loadEndNanos, figures);
         } else {
-            long from = loadStartNanos + 10 * SECOND;
+            // The 30 s before the first kill: past the JIT's warm-up, which a run's first minute is not.
             long faultsFrom = controller.faultsFromNanos;
+            long from = Math.max(loadStartNanos + 10 * SECOND, faultsFrom - 30 * SECOND);
             double baseline = rate(verdicts, from, faultsFrom, null);
             double underFaults = rate(verdicts, faultsFrom, loadEndNanos, null);
             figures.put("baseline_verdicts_per_s", round(baseline));

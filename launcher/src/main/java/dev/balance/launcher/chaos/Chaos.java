@@ -286,14 +286,14 @@ public final class Chaos {
         }
 
         /**
-         * A third of the run (at least 20 s) of steady load as the baseline, then a random running
+         * A third of the run (at least 60 s) of load, its last 30 s the baseline, then a random running
          * node killed every {@code --kill-every} seconds, each started again with its state
          * {@code --restart-after-ms} after its kill (on a thread of its own, so kills keep time).
          */
         private void killEvery(long durationMs) throws Exception {
             long start = System.currentTimeMillis();
             long end = start + durationMs;
-            at(start + Math.max(20_000, durationMs / 3));
+            at(start + Math.max(60_000, durationMs / 3));
             List<Thread> restarts = new ArrayList<>();
             long every = options.killEveryS() * 1_000L;
             for (long next = System.currentTimeMillis(); next < end - 5_000; next += every) {

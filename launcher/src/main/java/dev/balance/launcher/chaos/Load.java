@@ -106,6 +106,11 @@ final class Load {
     private volatile boolean generating = true;
     private volatile long giveUpAtNanos = Long.MAX_VALUE;
     private final List<Thread> threads = new ArrayList<>();
+    private final java.util.concurrent.DelayQueue<Retry> retries = new java.util.concurrent.DelayQueue<>();
+    /** Retries queued and not yet taken. */
+    private final AtomicLong outstanding = new AtomicLong();
+    private volatile List<URI> readyNodes = List.of();
+    private final java.util.concurrent.atomic.AtomicInteger clientsRunning = new java.util.concurrent.atomic.AtomicInteger();
 
     Load(Chaos.Options options, List<URI> nodes, String runId) {
         this.options = options;
@@ -115,11 +120,20 @@ final class Load {
 
     void start() {
         stats.lastReadNanos.set(System.nanoTime());
+        clientsRunning.set(options.clients());
         for (int i = 0; i < options.clients(); i++) {
             Thread thread = new Thread(this::clientLoop, "chaos-client-" + i);
             thread.start();
             threads.add(thread);
         }
+        for (int i = 0; i < Math.max(2, options.clients() / 2); i++) {
+            Thread thread = new Thread(this::retryLoop, "chaos-retry-" + i);
+            thread.start();
+            threads.add(thread);
+        }
+        Thread readiness = new Thread(this::readinessLoop, "chaos-readiness");
+        readiness.start();
+        threads.add(readiness);
         for (int i = 0; i < options.readers(); i++) {
             Thread thread = new Thread(this::readerLoop, "chaos-reader-" + i);
             thread.start();
@@ -165,56 +179,120 @@ final class Load {
 
     /**
      * A client never waits on one change: a change (or the rest of a batch) answered 202 or 503, or
-     * refused a connection, goes back to the client's queue and is sent again, with the same payload,
-     * 150-400 ms later; meanwhile the client sends new changes. So an account that cannot be served
-     * right now does not hold back the others (as the issue's load does), and a client's request
-     * rate measures the service's, not its slowest partition's.
+     * refused a connection, goes to a retry queue, served by retry threads of their own, and is sent
+     * again with the same payload after the answer's Retry-After (or 150-400 ms); meanwhile the
+     * client sends new changes. So an account that cannot be served right now does not hold back the
+     * others' clients (as the issue's load does), and the rate of new changes measures the service.
      */
     private void clientLoop() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        java.util.PriorityQueue<Retry> retries = new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Retry::dueNanos));
-        while (true) {
-            Retry due = retries.peek();
-            long now = System.nanoTime();
-            if (now > giveUpAtNanos) {
-                return;
-            }
-            List<Tx> pending;
-            boolean batch;
-            if (due != null && due.dueNanos <= now) {
-                retries.poll();
-                pending = due.pending;
-                batch = due.batch;
-                stats.retries.add(pending.size());
-            } else if (generating) {
-                int size = random.nextInt(100) < 20 ? 2 + random.nextInt(4) : 1;
-                pending = new ArrayList<>();
-                for (int i = 0; i < size; i++) {
-                    pending.add(next());
-                }
-                batch = size > 1;
-                if (batch) {
-                    stats.batches.increment();
-                }
-            } else if (due != null) {
-                sleep(Math.max(1, (due.dueNanos - now) / 1_000_000));
-                continue;
-            } else {
-                return;
-            }
-            List<Tx> left = send(pending, batch);
-            if (!left.isEmpty()) {
-                retries.add(new Retry(left, batch, System.nanoTime() + (150 + random.nextInt(250)) * 1_000_000L));
-            }
+        try {
+            generate();
+        } finally {
+            clientsRunning.decrementAndGet();
         }
     }
 
-    private record Retry(List<Tx> pending, boolean batch, long dueNanos) {
+    private void generate() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        while (generating) {
+            int size = random.nextInt(100) < 20 ? 2 + random.nextInt(4) : 1;
+            List<Tx> pending = new ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                pending.add(next());
+            }
+            boolean batch = size > 1;
+            if (batch) {
+                stats.batches.increment();
+            }
+            sendOrQueue(pending, batch);
+        }
+    }
+
+    private void sendOrQueue(List<Tx> pending, boolean batch) {
+        Attempt attempt = send(pending, batch);
+        if (!attempt.left().isEmpty()) {
+            long delayMs = attempt.retryAfterS() > 0 ? attempt.retryAfterS() * 1_000L
+                    : 150 + ThreadLocalRandom.current().nextInt(250);
+            outstanding.incrementAndGet();
+            retries.add(new Retry(attempt.left(), batch, System.nanoTime() + delayMs * 1_000_000L));
+        }
+    }
+
+    private void retryLoop() {
+        while (true) {
+            Retry due;
+            try {
+                due = retries.poll(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (due == null) {
+                if (clientsRunning.get() == 0 && outstanding.get() == 0 || System.nanoTime() > giveUpAtNanos) {
+                    return;
+                }
+                continue;
+            }
+            outstanding.decrementAndGet();
+            if (System.nanoTime() > giveUpAtNanos) {
+                continue;
+            }
+            stats.retries.add(due.pending().size());
+            sendOrQueue(due.pending(), due.batch());
+        }
+    }
+
+    private record Retry(List<Tx> pending, boolean batch, long dueNanos) implements java.util.concurrent.Delayed {
+        @Override
+        public long getDelay(java.util.concurrent.TimeUnit unit) {
+            return unit.convert(dueNanos - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public int compareTo(java.util.concurrent.Delayed other) {
+            return Long.compare(dueNanos, ((Retry) other).dueNanos);
+        }
+    }
+
+    /** The changes of one attempt still without a verdict, and the Retry-After of its answer (0 when none). */
+    private record Attempt(List<Tx> left, int retryAfterS) {
+    }
+
+    /**
+     * The node to send to: any node in the faults scenario; in the availability scenarios a node
+     * whose /ready answered 200 last time it was asked, as a load balancer with a readiness check
+     * would pick (any node when none is ready).
+     */
+    private URI pick() {
+        List<URI> ready = readyNodes;
+        List<URI> from = options.staleReads() && !ready.isEmpty() ? ready : nodes;
+        return from.get(ThreadLocalRandom.current().nextInt(from.size()));
+    }
+
+    private void readinessLoop() {
+        while (generating || (clientsRunning.get() > 0 || outstanding.get() > 0) && System.nanoTime() < giveUpAtNanos) {
+            List<URI> ready = new ArrayList<>();
+            for (URI node : nodes) {
+                try {
+                    if (http.send(HttpRequest.newBuilder(node.resolve("/ready")).timeout(Duration.ofSeconds(1)).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        ready.add(node);
+                    }
+                } catch (IOException e) {
+                    // not ready
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            readyNodes = List.copyOf(ready);
+            sleep(300);
+        }
     }
 
     /** One attempt; returns the changes still without a verdict. */
-    private List<Tx> send(List<Tx> pending, boolean batch) {
-        URI node = nodes.get(ThreadLocalRandom.current().nextInt(nodes.size()));
+    private Attempt send(List<Tx> pending, boolean batch) {
+        URI node = pick();
         long now = System.nanoTime();
         for (Tx tx : pending) {
             if (tx.firstSentNanos == 0) {
@@ -243,11 +321,12 @@ final class Load {
                     HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             stats.connectionErrors.increment();
-            return pending;
+            return new Attempt(pending, 0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return pending;
+            return new Attempt(pending, 0);
         }
+        int retryAfterS = (int) Math.min(5, response.headers().firstValueAsLong("Retry-After").orElse(0));
         JsonNode answer;
         try {
             answer = mapper.readTree(response.body());
@@ -269,7 +348,7 @@ final class Load {
                 }
             }
         }
-        return left;
+        return new Attempt(left, retryAfterS);
     }
 
     /** Takes one answer for one change; true when it is final (a verdict, or an answer not worth retrying). */
