@@ -40,6 +40,18 @@ final class Availability {
                 }
             }
         }
+        if (options.scenario().equals(Chaos.SCALE)) {
+            figures.put("added_serving_ms", controller.addedServingMs);
+            figures.put("added_partitions", controller.addedPartitions);
+            figures.put("removed_stop_ms", controller.removedStopMs);
+            figures.put("removed_partitions_moved_ms", controller.removedMovedMs);
+            long before = controller.addedNanos;
+            figures.put("verdicts_per_s_before_add", round(rate(verdicts, before - 20 * SECOND, before, null)));
+            figures.put("verdicts_per_s_after_remove", round(rate(verdicts, controller.removedNanos, loadEndNanos, null)));
+            figures.put("verdicts_per_5s", series(verdicts, loadStartNanos, loadEndNanos, 5, null));
+            out.println("chaos: availability " + figures);
+            return figures;
+        }
         List<Chaos.Controller.Kill> kills;
         synchronized (controller.kills) {
             kills = new ArrayList<>(controller.kills);

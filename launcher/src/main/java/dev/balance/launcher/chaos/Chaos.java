@@ -49,6 +49,8 @@ public final class Chaos {
     static final String KILL_ONCE = "kill-once";
     /** A random node killed every --kill-every seconds, restarted with its state: the rate measured. */
     static final String KILL_EVERY = "kill-every";
+    /** One node fewer at the start; the last one added under load, then another removed for good. */
+    static final String SCALE = "scale";
 
     /** The outcome of a run. */
     public record Result(boolean passed, Map<String, Object> summary, Path folder) {
@@ -106,8 +108,12 @@ public final class Chaos {
         if (duration < 30 || nodes < 2 || accounts < 2 || clients < 1) {
             throw new IllegalArgumentException("--duration must be at least 30 s, --nodes at least 2, --accounts at least 2");
         }
-        if (!List.of(FAULTS, KILL_ONCE, KILL_EVERY).contains(scenario)) {
-            throw new IllegalArgumentException("--scenario is one of " + FAULTS + ", " + KILL_ONCE + ", " + KILL_EVERY);
+        if (!List.of(FAULTS, KILL_ONCE, KILL_EVERY, SCALE).contains(scenario)) {
+            throw new IllegalArgumentException("--scenario is one of " + FAULTS + ", " + KILL_ONCE + ", " + KILL_EVERY
+                    + ", " + SCALE);
+        }
+        if (scenario.equals(SCALE) && nodes < 3) {
+            throw new IllegalArgumentException("--scenario scale needs at least 3 nodes");
         }
         if (killEveryS < 1 || restartAfterMs < 0) {
             throw new IllegalArgumentException("--kill-every must be at least 1 s, --restart-after-ms not negative");
@@ -149,7 +155,9 @@ public final class Chaos {
             cluster.startBroker();
             cluster.awaitBroker(180_000);
             events.log("broker up on " + cluster.bootstrap());
-            for (int i = 0; i < options.nodes(); i++) {
+            // The scale scenario adds its last node under load.
+            int initial = options.scenario().equals(SCALE) ? options.nodes() - 1 : options.nodes();
+            for (int i = 0; i < initial; i++) {
                 cluster.startNode(i, false);
             }
             cluster.awaitReady(300_000);
@@ -263,6 +271,7 @@ public final class Chaos {
         void run(long durationMs) throws Exception {
             switch (options.scenario()) {
                 case KILL_ONCE -> killOnce(durationMs);
+                case SCALE -> scale(durationMs);
                 case KILL_EVERY -> killEvery(durationMs);
                 default -> allFaults(durationMs);
             }
@@ -329,6 +338,66 @@ public final class Chaos {
                 restart.join();
             }
             restartTheDead();
+        }
+
+        /** When the scale scenario added and removed a node, and how long each took to settle (-1: not within the run). */
+        volatile long addedNanos;
+        volatile long addedServingMs = -1;
+        volatile List<Integer> addedPartitions = List.of();
+        volatile long removedNanos;
+        volatile long removedMovedMs = -1;
+        volatile long removedStopMs = -1;
+
+        /**
+         * The last node started a quarter into the run (at least 20 s), under load; it serves its share
+         * once /ready answers 200 with partitions of its own (the assignor first warms its copies up,
+         * then moves active tasks at a probing rebalance). Two thirds into the run (or once the new
+         * node serves, if later) node 1 is stopped cleanly and leaves the group: its partitions move to
+         * the others.
+         */
+        private void scale(long durationMs) throws Exception {
+            long start = System.currentTimeMillis();
+            long end = start + durationMs;
+            at(start + Math.max(20_000, durationMs / 4));
+            int added = options.nodes() - 1;
+            cluster.startNode(added, false);
+            addedNanos = System.nanoTime();
+            events.log("node " + added + " added");
+            long removeAt = start + durationMs * 2 / 3;
+            while (System.currentTimeMillis() < end - 10_000) {
+                List<Integer> owned = cluster.ready(added) ? cluster.ownedPartitions(added) : List.of();
+                if (!owned.isEmpty()) {
+                    addedServingMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - addedNanos);
+                    addedPartitions = owned;
+                    events.log("node " + added + " serves partitions " + owned + ", " + addedServingMs + " ms after its start");
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            at(removeAt);
+            int removed = 1;
+            List<Integer> moving = cluster.ownedPartitions(removed);
+            removedNanos = System.nanoTime();
+            cluster.removeNode(removed);
+            removedStopMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - removedNanos);
+            events.log("node " + removed + " removed (clean stop, leaving the group) in " + removedStopMs + " ms; it owned " + moving);
+            while (System.currentTimeMillis() < end) {
+                java.util.Set<Integer> served = new java.util.TreeSet<>();
+                boolean ready = true;
+                for (int i = 0; i < options.nodes(); i++) {
+                    if (cluster.member(i)) {
+                        ready &= cluster.ready(i);
+                        served.addAll(cluster.ownedPartitions(i));
+                    }
+                }
+                if (ready && served.size() == options.partitions()) {
+                    removedMovedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - removedNanos);
+                    events.log("every partition served by the remaining nodes " + removedMovedMs + " ms after the stop began");
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            at(end);
         }
 
         private Kill killAndRestart(int node, long waitReadyUntil) throws Exception {

@@ -151,7 +151,7 @@ final class Checks {
     private JsonNode transaction(long account, String id, long waitMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + waitMs;
         while (true) {
-            URI node = cluster.nodeUrl(ThreadLocalRandom.current().nextInt(options.nodes()));
+            URI node = cluster.anyNodeUrl();
             try {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(node.resolve("/api/v1/transactions/"
                         + account + "/" + id)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -46,6 +47,7 @@ final class Cluster implements AutoCloseable {
     final String redisPrefix;
     private Process broker;
     private final Process[] nodes;
+    private final boolean[] retired;
     private Process sinks;
     private final List<Process> all = new ArrayList<>();
 
@@ -61,6 +63,7 @@ final class Cluster implements AutoCloseable {
         }
         this.sinkPort = freePort();
         this.nodes = new Process[options.nodes()];
+        this.retired = new boolean[options.nodes()];
         this.mysqlUrl = "jdbc:mysql://127.0.0.1:" + mysqlProxyPort + "/" + database();
         this.redisUrl = "redis://127.0.0.1:" + redisProxyPort;
         this.redisPrefix = runId + ":";
@@ -165,6 +168,7 @@ final class Cluster implements AutoCloseable {
     }
 
     synchronized void startNode(int i, boolean wipe) throws IOException {
+        retired[i] = false;
         Path state = dir.resolve("node-" + i + "/state");
         if (wipe) {
             deleteTree(state);
@@ -180,6 +184,10 @@ final class Cluster implements AutoCloseable {
         env.put("STATE_DIR", state.toString());
         env.put("LOG_DIR", dir.resolve("node-" + i + "/logs").toString());
         env.put("STREAM_THREADS", "1");
+        if (options.scenario().equals(Chaos.SCALE)) {
+            // A node removed for good leaves the group at its stop, so its partitions move at once.
+            env.put("LEAVE_GROUP_ON_SHUTDOWN", "true");
+        }
         env.put("ROCKSDB_CACHE_MB", "32");
         env.put("ROCKSDB_WRITE_BUFFER_MB", "16");
         nodes[i] = start(launcher("-Xmx320m"), env, dir.resolve("node-" + i + "/stdout.log"));
@@ -187,6 +195,34 @@ final class Cluster implements AutoCloseable {
 
     synchronized void killNode(int i) throws InterruptedException {
         kill(nodes[i]);
+    }
+
+    /** A clean stop (SIGTERM) of a node removed for good: the checks and readiness leave it out. */
+    synchronized void removeNode(int i) throws InterruptedException {
+        retired[i] = true;
+        Process node = nodes[i];
+        if (node != null && node.isAlive()) {
+            node.destroy();
+            if (!node.waitFor(60, TimeUnit.SECONDS)) {
+                node.destroyForcibly();
+            }
+        }
+    }
+
+    /** A node that was started and not removed. */
+    boolean member(int i) {
+        return nodes[i] != null && !retired[i];
+    }
+
+    /** The URL of a random member. */
+    URI anyNodeUrl() {
+        List<Integer> members = new ArrayList<>();
+        for (int i = 0; i < nodes.length; i++) {
+            if (member(i)) {
+                members.add(i);
+            }
+        }
+        return nodeUrl(members.get(ThreadLocalRandom.current().nextInt(members.size())));
     }
 
     boolean nodeAlive(int i) {
@@ -246,7 +282,7 @@ final class Cluster implements AutoCloseable {
     void awaitReady(long timeoutMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
         for (int i = 0; i < nodes.length; i++) {
-            while (!ready(i)) {
+            while (member(i) && !ready(i)) {
                 if (!nodeAlive(i)) {
                     throw new IllegalStateException("node " + i + " exited, see " + dir.resolve("node-" + i));
                 }
@@ -260,7 +296,7 @@ final class Cluster implements AutoCloseable {
 
     boolean allReady() {
         for (int i = 0; i < nodes.length; i++) {
-            if (!ready(i)) {
+            if (member(i) && !ready(i)) {
                 return false;
             }
         }
