@@ -143,6 +143,7 @@ public record NodeConfig(
                 .withStandbyReplicas(intValue(env, "STANDBY_REPLICAS", 1))
                 .withGroupInstanceId(nodeId)
                 .withSessionTimeoutMs(longValue(env, "SESSION_TIMEOUT_MS", SESSION_TIMEOUT_MS_DEFAULT))
+                .withTransactionalStores(!"false".equalsIgnoreCase(env.getOrDefault("TRANSACTIONAL_STATE_STORES", "true").trim()))
                 .withReplication(replication, intValue(env, "MIN_INSYNC_REPLICAS", 1))
                 .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT))
                 .withRocksDbBudget(longValue(env, "ROCKSDB_CACHE_MB", 1024) * MIB,

@@ -51,7 +51,7 @@ final class TopologyBench {
 
     static final Set<String> OPTIONS = Set.of("commands", "accounts", "partitions", "threads", "commit-interval-ms",
             "duplicates-per-mille", "seed", "warmup-commands", "warmup-s", "timeout-s", "skip-baseline", "profile", "keep-topics",
-            "bootstrap", "results-dir", "state-dir", "transfer-share", "zipf-s");
+            "bootstrap", "results-dir", "state-dir", "transfer-share", "zipf-s", "transactional-stores");
 
     /** How often the committed offsets are read. */
     private static final long SAMPLE_PERIOD_MS = 200;
@@ -63,7 +63,7 @@ final class TopologyBench {
     record Settings(long commands, int accounts, int partitions, int streamThreads, long commitIntervalMs,
                     int duplicatesPerMille, long seed, long warmupCommands, double warmupS, long timeoutS,
                     boolean skipBaseline, boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir,
-                    double transferShare, double zipfS) {
+                    double transferShare, double zipfS, boolean transactionalStores) {
 
         static Settings from(Args args, String defaultBootstrap) {
             args.requireKnown(OPTIONS);
@@ -75,7 +75,8 @@ final class TopologyBench {
                     args.flag("skip-baseline"), args.flag("profile"), args.flag("keep-topics"),
                     args.text("bootstrap", defaultBootstrap), Path.of(args.text("results-dir", "bench-results")),
                     Path.of(args.text("state-dir", "data/bench")), args.doubleValue("transfer-share", 0),
-                    args.doubleValue("zipf-s", 0));
+                    args.doubleValue("zipf-s", 0),
+                    !"false".equalsIgnoreCase(args.text("transactional-stores", "true")));
             if (settings.zipfS < 0 || Double.isNaN(settings.zipfS) || Double.isInfinite(settings.zipfS)) {
                 throw new IllegalArgumentException("--zipf-s must be 0 (no skewed pass) or a positive exponent");
             }
@@ -108,6 +109,7 @@ final class TopologyBench {
             map.put("profile", profile);
             map.put("transfer_share", transferShare);
             map.put("zipf_s", zipfS);
+            map.put("transactional_stores", transactionalStores);
             return map;
         }
     }
@@ -212,7 +214,8 @@ final class TopologyBench {
             StreamsSettings streams = StreamsSettings.localDefaults(settings.bootstrapServers(), stateRoot.toString())
                     .withClientProperties(client)
                     .withTopics(topics).withStreamThreads(settings.streamThreads())
-                    .withCommitIntervalMs(settings.commitIntervalMs());
+                    .withCommitIntervalMs(settings.commitIntervalMs())
+                    .withTransactionalStores(settings.transactionalStores());
             String labelPrefix = measured ? "" : "warm-up ";
             Run baseline = null;
             if (!settings.skipBaseline() && !skipBaseline) {

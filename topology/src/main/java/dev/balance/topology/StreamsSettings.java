@@ -56,7 +56,8 @@ public record StreamsSettings(
         long rocksDbCacheBytes,
         long rocksDbWriteBufferBytes,
         String groupInstanceId,
-        long sessionTimeoutMs) {
+        long sessionTimeoutMs,
+        boolean transactionalStores) {
 
     public static final long DEDUP_RETENTION_MS_DEFAULT = Duration.ofDays(7).toMillis();
     /** The consumer's own default; a node sets its own (SESSION_TIMEOUT_MS). */
@@ -99,7 +100,7 @@ public record StreamsSettings(
     public static StreamsSettings localDefaults(String bootstrapServers, String stateDir) {
         return new StreamsSettings("balance-node", bootstrapServers, KafkaClientProperties.none(), stateDir, null,
                 TopicNames.defaults(), Currencies.defaults(), DEDUP_RETENTION_MS_DEFAULT, 1_000, 10_000, 2, 100, (short) 1, 1, 0,
-                1024L * 1024 * 1024, 512L * 1024 * 1024, null, SESSION_TIMEOUT_MS_DEFAULT);
+                1024L * 1024 * 1024, 512L * 1024 * 1024, null, SESSION_TIMEOUT_MS_DEFAULT, true);
     }
 
     public StreamsSettings withApplicationId(String id) {
@@ -187,6 +188,13 @@ public record StreamsSettings(
         return copy.build();
     }
 
+    /** Transactional state stores (KIP-892) on (the default) or off, as in Kafka 4.3. */
+    public StreamsSettings withTransactionalStores(boolean enabled) {
+        Copy copy = new Copy(this);
+        copy.transactionalStores = enabled;
+        return copy.build();
+    }
+
     public StreamsSettings withReplication(short factor, int minIsr) {
         Copy copy = new Copy(this);
         copy.replicationFactor = factor;
@@ -215,6 +223,7 @@ public record StreamsSettings(
         private long rocksDbWriteBufferBytes;
         private String groupInstanceId;
         private long sessionTimeoutMs;
+        private boolean transactionalStores;
 
         Copy(StreamsSettings from) {
             applicationId = from.applicationId;
@@ -236,6 +245,7 @@ public record StreamsSettings(
             rocksDbWriteBufferBytes = from.rocksDbWriteBufferBytes;
             groupInstanceId = from.groupInstanceId;
             sessionTimeoutMs = from.sessionTimeoutMs;
+            transactionalStores = from.transactionalStores;
         }
 
         StreamsSettings build() {
@@ -243,7 +253,7 @@ public record StreamsSettings(
                     topics, currencies,
                     dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
                     minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes, groupInstanceId,
-                    sessionTimeoutMs);
+                    sessionTimeoutMs, transactionalStores);
         }
     }
 
@@ -262,7 +272,7 @@ public record StreamsSettings(
         // offset they match, only after its Kafka transaction commits. After a crash (kill -9) the stores
         // hold committed state only, so a restarted node replays the changelog tail since the last flush
         // instead of wiping its stores and restoring them from zero.
-        props.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
+        props.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, transactionalStores);
         // The API reads the processor's own store (ActiveStores), which sees staged writes, so a read
         // after a verdict shows it before the commit; interactive queries (the fallback and stale reads)
         // are told the same explicitly rather than trusting a default.
