@@ -179,7 +179,16 @@ public final class QueryRoutes {
     private Read locate(Context ctx, long accountId) {
         boolean stale = Requests.allowStale(ctx);
         if (requests.forwarded(ctx)) {
-            int partition = ownership.partition(accountId);
+            int partition;
+            try {
+                partition = ownership.partition(accountId);
+            } catch (ApiException e) {
+                // A stale read forwarded here during a rebalance: this node's copy still answers it.
+                partition = stale ? ownership.partitionIfKnown(accountId) : -1;
+                if (partition < 0) {
+                    throw e;
+                }
+            }
             return new Read(partition, stale, stale && !stores.activeHere(partition));
         }
         Owner owner;
