@@ -107,6 +107,8 @@ final class Load {
     private volatile long giveUpAtNanos = Long.MAX_VALUE;
     private final List<Thread> threads = new ArrayList<>();
     private final java.util.concurrent.DelayQueue<Retry> retries = new java.util.concurrent.DelayQueue<>();
+    /** Changes (or rests of batches) waiting for a retry beyond which clients pause. */
+    private static final int RETRY_BACKLOG_MAX = 500;
     /** Retries queued and not yet taken. */
     private final AtomicLong outstanding = new AtomicLong();
     private volatile List<URI> readyNodes = List.of();
@@ -195,6 +197,11 @@ final class Load {
     private void generate() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         while (generating) {
+            if (outstanding.get() > RETRY_BACKLOG_MAX) {
+                // Too many changes wait for a retry: let the retry threads catch up before adding more.
+                sleep(20);
+                continue;
+            }
             int size = random.nextInt(100) < 20 ? 2 + random.nextInt(4) : 1;
             List<Tx> pending = new ArrayList<>();
             for (int i = 0; i < size; i++) {
