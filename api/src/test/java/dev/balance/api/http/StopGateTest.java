@@ -1,10 +1,10 @@
 package dev.balance.api.http;
 
+import static dev.balance.api.http.RawHttp.exchange;
+import static dev.balance.api.http.RawHttp.read;
+import static dev.balance.api.http.RawHttp.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -89,37 +89,5 @@ class StopGateTest {
             assertThat(drained.get(20, TimeUnit.SECONDS)).isTrue();
             assertThat(gate.inFlight()).isZero();
         }
-    }
-
-    private static String exchange(Socket socket, String path) throws IOException {
-        send(socket, path);
-        return read(socket);
-    }
-
-    private static void send(Socket socket, String path) throws IOException {
-        OutputStream out = socket.getOutputStream();
-        out.write(("GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-    }
-
-    /** One answer with a Content-Length body (all these answers have one). */
-    private static String read(Socket socket) throws IOException {
-        socket.setSoTimeout(20_000);
-        InputStream in = socket.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("closed after " + head);
-            }
-            head.append((char) b);
-        }
-        int length = 0;
-        for (String line : head.toString().split("\r\n")) {
-            if (line.toLowerCase().startsWith("content-length:")) {
-                length = Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
     }
 }
