@@ -184,10 +184,7 @@ public final class QueryRoutes {
                 partition = ownership.partition(accountId);
             } catch (ApiException e) {
                 // A stale read forwarded here during a rebalance: this node's copy still answers it.
-                partition = stale ? ownership.partitionIfKnown(accountId) : -1;
-                if (partition < 0) {
-                    throw e;
-                }
+                return ownCopy(e, stale, accountId);
             }
             return new Read(partition, stale, stale && !stores.activeHere(partition));
         }
@@ -198,13 +195,7 @@ public final class QueryRoutes {
             }
             owner = ownership.activeOwner(accountId);
         } catch (ApiException e) {
-            // During a rebalance the owners are unknown, but a stale read may still come from this
-            // node's own copy of the partition (active or standby), if it has one.
-            int partition = stale ? ownership.partitionIfKnown(accountId) : -1;
-            if (partition < 0) {
-                throw e;
-            }
-            return new Read(partition, true, !stores.activeHere(partition));
+            return ownCopy(e, stale, accountId);
         }
         if (owner instanceof Owner.Local local) {
             if (stale && !stores.activeHere(local.partition())) {
@@ -233,6 +224,18 @@ public final class QueryRoutes {
         ctx.future(() -> forwarder.forward(remote.hostPort(), "GET", path + query, new byte[0])
                 .thenAccept(response -> HttpApi.relay(ctx, response)));
         return null;
+    }
+
+    /**
+     * During a rebalance the owners are unknown, but a stale read may still come from this node's
+     * own copy of the partition (active or standby); anything else fails with {@code unknown}.
+     */
+    private Read ownCopy(ApiException unknown, boolean stale, long accountId) {
+        int partition = stale ? ownership.partitionIfKnown(accountId) : -1;
+        if (partition < 0) {
+            throw unknown;
+        }
+        return new Read(partition, true, !stores.activeHere(partition));
     }
 
     private static String pathOf(Context ctx, long accountId) {

@@ -143,8 +143,7 @@ public final class Forwarder implements AutoCloseable {
     /** True when the connection was refused: no process listens on the port, as after a kill. */
     static boolean refused(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-            if (cause instanceof java.net.ConnectException && !(cause instanceof java.net.SocketTimeoutException)
-                    && String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("refused")) {
+            if (cause instanceof java.net.ConnectException && String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("refused")) {
                 return true;
             }
         }
