@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.balance.api.NodeFixture.Answer;
+import dev.balance.api.query.ReadBatcher;
 import dev.balance.topology.Stores;
 import dev.balance.topology.testkit.KafkaBroker;
 import java.time.Duration;
@@ -65,6 +66,25 @@ class MultiNodeIT {
         assertThat(verdict.body().at("/transaction/result").asText()).isEqualTo("APPLIED");
         assertThat(b.counters().count(dev.balance.topology.model.Result.APPLIED)).isEqualTo(1);
         assertThat(a.counters().count(dev.balance.topology.model.Result.APPLIED)).isZero();
+
+        // And A's plain reads reached B as groups: B answers a group with its own accounts from its
+        // store, byte for byte as the single GET, and marks what it cannot answer to be asked singly
+        assertThat(NodeFixture.groupedReads(portB)).isGreaterThanOrEqualTo(3);
+        String unknown = "/api/v1/transactions/" + ownedByB + "/never-sent";
+        Answer group = post(portB, ReadBatcher.PATH, "/api/v1/balance/" + ownedByB + "/BTC\n/api/v1/balance/"
+                + ownedByA + "/BTC\n" + unknown + "\n/api/v1/balance/" + ownedByB + "\n");
+        assertThat(group.status()).isEqualTo(200);
+        List<ReadBatcher.Answer> answers = ReadBatcher.decode(
+                group.raw().body().getBytes(java.nio.charset.StandardCharsets.UTF_8), 4);
+        assertThat(answers).isNotNull();
+        assertThat(answers).extracting(ReadBatcher.Answer::status)
+                .containsExactly(200, ReadBatcher.ASK_SINGLY, ReadBatcher.ASK_SINGLY, 200);
+        assertThat(new String(answers.get(0).body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(read.raw().body());
+        assertThat(new String(answers.get(3).body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(all.raw().body());
+        // and a read B marks is asked of it singly, whose answer A relays
+        Answer notFound = get(portA, unknown);
+        assertThat(notFound.status()).isEqualTo(404);
+        assertThat(notFound.body().get("error").asText()).isEqualTo("NOT_FOUND");
 
         // And a batch sent to B mixing both owners gets every verdict in order
         String batch = "[" + change("m1", ownedByA, "USDT", "DEPOSIT", "5") + ","

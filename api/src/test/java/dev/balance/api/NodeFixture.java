@@ -177,6 +177,19 @@ final class NodeFixture {
         }
     }
 
+    /** How many groups of forwarded reads ({@code POST /internal/v1/reads}) the node answered 200, from its /metrics. */
+    static long groupedReads(int port) {
+        String metrics = get(port, "/metrics").raw().body();
+        java.util.regex.Matcher counts = java.util.regex.Pattern.compile(
+                "balance_http_requests_seconds_count\\{[^}]*route=\"/internal/v1/reads\"[^}]*status=\"200\"[^}]*} ([0-9.E]+)")
+                .matcher(metrics);
+        long total = 0;
+        while (counts.find()) {
+            total += (long) Double.parseDouble(counts.group(1));
+        }
+        return total;
+    }
+
     static String change(String transactionId, long accountId, String currency, String type, String amount) {
         return "{\"transaction_id\":\"" + transactionId + "\",\"account_id\":" + accountId + ",\"currency_code\":\""
                 + currency + "\",\"type\":\"" + type + "\",\"amount\":\"" + amount + "\"}";

@@ -87,6 +87,8 @@ class SecureClusterIT {
         assertThat(read.status()).as(read.raw().body()).isEqualTo(200);
         assertThat(read.body().at("/balance/available").asText()).isEqualTo("2.00000000");
         assertThat(verdict.body().at("/transaction/result").asText()).isEqualTo("APPLIED");
+        // (the reads reached B as groups under the node key: a refused group would have been asked singly)
+        assertThat(NodeFixture.groupedReads(portB)).isGreaterThanOrEqualTo(2);
         assertThat(writeViaB.status()).isEqualTo(200);
         assertThat(audit.text())
                 .contains("key_id=writer transaction_id=sc-1 account_id=" + ownedByB)

@@ -64,29 +64,11 @@ final class ChangeLane extends Handler.Wrapper {
                 || request.getHeaders().contains(Forwarder.FORWARDED_HEADER)) {
             return super.handle(request, response, callback);
         }
-        byte[] body = new byte[(int) length];
-        int filled = 0;
-        boolean ended = false;
-        while (filled < body.length && !ended) {
-            Content.Chunk chunk = request.read();
-            if (chunk == null || Content.Chunk.isFailure(chunk)) {
-                // Not all here yet (or failed): the routes read the rest, after what was read so far.
-                return super.handle(new Replayed(request, body, filled, false, chunk), response, callback);
-            }
-            ByteBuffer buffer = chunk.getByteBuffer();
-            int size = buffer.remaining();
-            if (size > body.length - filled) {
-                // More than Content-Length said: the routes (and Jetty) decide what that is.
-                return super.handle(new Replayed(request, body, filled, false, chunk), response, callback);
-            }
-            buffer.get(body, filled, size);
-            filled += size;
-            ended = chunk.isLast();
-            chunk.release();
+        Body read = Body.read(request, (int) length);
+        if (read.replay() != null) {
+            return super.handle(read.replay(), response, callback);
         }
-        if (filled < body.length) {
-            return super.handle(new Replayed(request, body, filled, true, null), response, callback);
-        }
+        byte[] body = read.bytes();
         ChangeCommand command = null;
         AuthGate.Admission admission = gate.admission("POST", ChangeRoutes.CHANGE_PATH,
                 name -> request.getHeaders().get(name), body, Access.WRITE);
@@ -94,7 +76,7 @@ final class ChangeLane extends Handler.Wrapper {
             command = changes.localCommand(body);
         }
         if (command == null) {
-            return super.handle(new Replayed(request, body, filled, true, null), response, callback);
+            return super.handle(new Replayed(request, body, body.length, true, null), response, callback);
         }
         changes.auditLocal(admission.caller(), command);
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
@@ -127,10 +109,45 @@ final class ChangeLane extends Handler.Wrapper {
     }
 
     /**
+     * A body of {@code length} bytes as far as it arrived with the request: all of it, or the
+     * request to hand on instead ({@code replay}), which gives the routes what was read so far and
+     * then the rest from the connection.
+     */
+    record Body(byte[] bytes, Request replay) {
+
+        static Body read(Request request, int length) {
+            byte[] body = new byte[length];
+            int filled = 0;
+            boolean ended = false;
+            while (filled < body.length && !ended) {
+                Content.Chunk chunk = request.read();
+                if (chunk == null || Content.Chunk.isFailure(chunk)) {
+                    // Not all here yet (or failed): the routes read the rest, after what was read so far.
+                    return new Body(null, new Replayed(request, body, filled, false, chunk));
+                }
+                ByteBuffer buffer = chunk.getByteBuffer();
+                int size = buffer.remaining();
+                if (size > body.length - filled) {
+                    // More than Content-Length said: the routes (and Jetty) decide what that is.
+                    return new Body(null, new Replayed(request, body, filled, false, chunk));
+                }
+                buffer.get(body, filled, size);
+                filled += size;
+                ended = chunk.isLast();
+                chunk.release();
+            }
+            if (filled < body.length) {
+                return new Body(null, new Replayed(request, body, filled, true, null));
+            }
+            return new Body(body, null);
+        }
+    }
+
+    /**
      * The request as the routes must see it: the body bytes the lane already read come first, then
      * whatever the connection still holds (or, when the lane read it all, the end).
      */
-    private static final class Replayed extends Request.Wrapper {
+    static final class Replayed extends Request.Wrapper {
 
         private Content.Chunk first;
         private Content.Chunk afterFirst;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.balance.api.NodeConfig.TlsFiles;
 import dev.balance.api.auth.Access;
 import dev.balance.api.query.Forwarder;
+import dev.balance.api.query.ReadBatcher;
 import dev.balance.api.query.Readiness;
 import dev.balance.api.status.StatusRoutes;
 import io.javalin.Javalin;
@@ -66,7 +67,7 @@ public final class HttpApi {
                         listener.port()));
             }
             // Successful local reads are answered before the servlet layer; the rest reaches the routes.
-            ReadLane lane = new ReadLane(queries, gate, responses, registry);
+            ReadLane lane = new ReadLane(queries, gate, responses, registry, bodyBytesMax);
             // Single changes decided here are taken before the servlet layer too; Javalin nests its
             // servlet context under the innermost wrapper.
             lane.setHandler(new ChangeLane(changes, responses, gate, registry, bodyBytesMax));
@@ -90,6 +91,9 @@ public final class HttpApi {
             config.routes.get(ReadLane.TRANSACTION_ROUTE, queries::transaction, Access.READ);
             // A read with a body: a POST that read keys may call.
             config.routes.post(LookupRoutes.LOOKUP_PATH, lookups::lookup, Access.READ);
+            // Reads another node forwards as a group; the lane answers them when their body came with the request.
+            config.routes.post(ReadBatcher.PATH, ctx -> write(ctx, 200, lane.groupAnswer(ctx.bodyAsBytes())),
+                    Access.READ);
             status.register(config.routes);
             config.routes.get("/health", ctx -> send(ctx, 200, mapper.createObjectNode().put("status", "UP")), Access.PUBLIC);
             config.routes.get("/ready", ctx -> ready(ctx, mapper, ready.get()), Access.PUBLIC);

@@ -7,6 +7,7 @@ import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.LocalStores;
 import dev.balance.api.query.Owner;
 import dev.balance.api.query.Ownership;
+import dev.balance.api.query.ReadBatcher;
 import dev.balance.topology.model.Balance;
 import dev.balance.topology.model.BalanceEvent;
 import dev.balance.topology.model.Currencies;
@@ -32,6 +33,7 @@ public final class QueryRoutes {
     private final Ownership ownership;
     private final LocalStores stores;
     private final Forwarder forwarder;
+    private final ReadBatcher batcher;
 
     public QueryRoutes(Requests requests, Responses responses, ObjectMapper mapper, Currencies currencies,
                        Ownership ownership, LocalStores stores, Forwarder forwarder) {
@@ -42,6 +44,7 @@ public final class QueryRoutes {
         this.ownership = ownership;
         this.stores = stores;
         this.forwarder = forwarder;
+        this.batcher = new ReadBatcher(forwarder);
     }
 
     public void balance(Context ctx) {
@@ -83,9 +86,12 @@ public final class QueryRoutes {
         return ownership.activeOwner(accountId);
     }
 
-    /** A read asked of its owner, once, as {@link #locate} forwards it. */
+    /**
+     * A plain read asked of its owner, once, as {@link #locate} forwards it, but grouped with the
+     * other reads on their way to the same owner ({@link ReadBatcher}).
+     */
     java.util.concurrent.CompletableFuture<Forwarder.Response> forward(String owner, String path) {
-        return forwarder.forward(owner, "GET", path, new byte[0]);
+        return batcher.read(owner, path);
     }
 
     boolean knownCurrency(String currency) {

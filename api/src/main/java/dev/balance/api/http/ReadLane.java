@@ -3,6 +3,10 @@ package dev.balance.api.http;
 import dev.balance.api.auth.Access;
 import dev.balance.api.query.Forwarder;
 import dev.balance.api.query.Owner;
+import dev.balance.api.query.ReadBatcher;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import dev.balance.topology.model.Validation;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -21,7 +25,8 @@ import org.eclipse.jetty.util.Callback;
  * A fast lane for the common reads: a signed (or, in development mode, plain) GET of one balance,
  * an account's balances or a transaction, with no query, is answered here on Jetty's own request,
  * before the servlet layer and the routes: from this node's store when it owns the account, else
- * forwarded once to the owner and its answer relayed. Everything else goes on to the routes of
+ * forwarded once to the owner, grouped with the other reads on their way to it ({@link ReadBatcher}),
+ * and its answer relayed. The lane also answers such a group when another node sends one. Everything else goes on to the routes of
  * {@link HttpApi} unchanged: {@code allow_stale}, a refused signature, a malformed path, an unknown
  * currency, a transaction unknown here, a store that moved, an owner not known right now, a
  * request another node forwarded here that this node does not own. Those are answered there, with
@@ -48,23 +53,30 @@ final class ReadLane extends Handler.Wrapper {
     private final AuthGate gate;
     private final Responses responses;
     private final PrometheusMeterRegistry registry;
-    private final Timer balanceTimer;
-    private final Timer balancesTimer;
-    private final Timer transactionTimer;
+    private final java.util.Map<String, Timer> timers;
+    private final Timer groupTimer;
+    private final int bodyBytesMax;
 
-    ReadLane(QueryRoutes queries, AuthGate gate, Responses responses, PrometheusMeterRegistry registry) {
+    ReadLane(QueryRoutes queries, AuthGate gate, Responses responses, PrometheusMeterRegistry registry,
+             int bodyBytesMax) {
         this.queries = queries;
         this.gate = gate;
         this.responses = responses;
         this.registry = registry;
-        this.balanceTimer = HttpApi.requestTimer(registry, "GET", BALANCE_ROUTE, 200);
-        this.balancesTimer = HttpApi.requestTimer(registry, "GET", BALANCES_ROUTE, 200);
-        this.transactionTimer = HttpApi.requestTimer(registry, "GET", TRANSACTION_ROUTE, 200);
+        this.timers = java.util.Map.of(
+                BALANCE_ROUTE, HttpApi.requestTimer(registry, "GET", BALANCE_ROUTE, 200),
+                BALANCES_ROUTE, HttpApi.requestTimer(registry, "GET", BALANCES_ROUTE, 200),
+                TRANSACTION_ROUTE, HttpApi.requestTimer(registry, "GET", TRANSACTION_ROUTE, 200));
+        this.groupTimer = HttpApi.requestTimer(registry, "POST", ReadBatcher.PATH, 200);
+        this.bodyBytesMax = bodyBytesMax;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         long started = System.nanoTime();
+        if ("POST".equals(request.getMethod()) && ReadBatcher.PATH.equals(request.getHttpURI().getPath())) {
+            return group(request, response, callback, started);
+        }
         if (!"GET".equals(request.getMethod())) {
             return super.handle(request, response, callback);
         }
@@ -76,51 +88,15 @@ final class ReadLane extends Handler.Wrapper {
             return super.handle(request, response, callback);
         }
         try {
-            if (path.startsWith(BALANCE_PREFIX)) {
-                int slash = path.indexOf('/', BALANCE_PREFIX.length());
-                if (slash < 0) {
-                    long accountId = Validation.parseAccountId(path.substring(BALANCE_PREFIX.length()));
-                    Where where = where(request, path, accountId);
-                    if (where != null && where.owner() != null) {
-                        return forward(request, response, callback, where.owner(), BALANCE_PREFIX + accountId,
-                                BALANCES_ROUTE, accountId, null, started);
-                    }
-                    if (where != null) {
-                        return answer(request, response, callback, queries.balancesBody(where.partition(), accountId),
-                                balancesTimer, BALANCES_ROUTE, accountId, null, started);
-                    }
-                } else if (path.indexOf('/', slash + 1) < 0) {
-                    long accountId = Validation.parseAccountId(path.substring(BALANCE_PREFIX.length(), slash));
-                    String currency = path.substring(slash + 1);
-                    Where where = queries.knownCurrency(currency) ? where(request, path, accountId) : null;
-                    if (where != null && where.owner() != null) {
-                        return forward(request, response, callback, where.owner(),
-                                BALANCE_PREFIX + accountId + "/" + currency, BALANCE_ROUTE, accountId, null, started);
-                    }
-                    if (where != null) {
-                        return answer(request, response, callback,
-                                queries.balanceBody(where.partition(), accountId, currency), balanceTimer, BALANCE_ROUTE,
-                                accountId, null, started);
-                    }
-                }
-            } else if (path.startsWith(TRANSACTION_PREFIX)) {
-                int slash = path.indexOf('/', TRANSACTION_PREFIX.length());
-                if (slash > 0) {
-                    long accountId = Validation.parseAccountId(path.substring(TRANSACTION_PREFIX.length(), slash));
-                    String transactionId = path.substring(slash + 1);
-                    Where where = Validation.isTransactionId(transactionId) ? where(request, path, accountId) : null;
-                    if (where != null && where.owner() != null) {
-                        return forward(request, response, callback, where.owner(),
-                                TRANSACTION_PREFIX + accountId + "/" + transactionId, TRANSACTION_ROUTE, accountId,
-                                transactionId, started);
-                    }
-                    if (where != null) {
-                        byte[] body = queries.transactionBody(where.partition(), accountId, transactionId);
-                        if (body != null) {
-                            return answer(request, response, callback, body, transactionTimer, TRANSACTION_ROUTE,
-                                    accountId, transactionId, started);
-                        }
-                    }
+            Read read = Read.of(path, queries);
+            Where where = read == null ? null : where(request, path, read.accountId());
+            if (where != null && where.owner() != null) {
+                return forward(request, response, callback, where.owner(), read, started);
+            }
+            if (where != null) {
+                byte[] body = body(read, where.partition());
+                if (body != null) {
+                    return answer(request, response, callback, body, timers.get(read.route()), read, started);
                 }
             }
         } catch (RuntimeException e) {
@@ -128,6 +104,104 @@ final class ReadLane extends Handler.Wrapper {
             // asks again and answers it (503, 500) the way it always does.
         }
         return super.handle(request, response, callback);
+    }
+
+    /**
+     * A read the lane can take, parsed from its path: the route, the account, and the currency or
+     * the transaction; {@code path} is the canonical path the owner is asked.
+     */
+    record Read(String route, long accountId, String currency, String transactionId, String path) {
+
+        /** The read this path asks for, or null when it is not one the lane takes (a route answers it). */
+        static Read of(String path, QueryRoutes queries) {
+            if (path.startsWith(BALANCE_PREFIX)) {
+                int slash = path.indexOf('/', BALANCE_PREFIX.length());
+                if (slash < 0) {
+                    long accountId = Validation.parseAccountId(path.substring(BALANCE_PREFIX.length()));
+                    return accountId <= 0 ? null
+                            : new Read(BALANCES_ROUTE, accountId, null, null, BALANCE_PREFIX + accountId);
+                }
+                if (path.indexOf('/', slash + 1) < 0) {
+                    long accountId = Validation.parseAccountId(path.substring(BALANCE_PREFIX.length(), slash));
+                    String currency = path.substring(slash + 1);
+                    return accountId <= 0 || !queries.knownCurrency(currency) ? null
+                            : new Read(BALANCE_ROUTE, accountId, currency, null, BALANCE_PREFIX + accountId + "/" + currency);
+                }
+            } else if (path.startsWith(TRANSACTION_PREFIX)) {
+                int slash = path.indexOf('/', TRANSACTION_PREFIX.length());
+                if (slash > 0) {
+                    long accountId = Validation.parseAccountId(path.substring(TRANSACTION_PREFIX.length(), slash));
+                    String transactionId = path.substring(slash + 1);
+                    return accountId <= 0 || !Validation.isTransactionId(transactionId) ? null
+                            : new Read(TRANSACTION_ROUTE, accountId, null, transactionId,
+                                    TRANSACTION_PREFIX + accountId + "/" + transactionId);
+                }
+            }
+            return null;
+        }
+    }
+
+    /** The answer to a read from this node's store of the partition; null when a route must answer it. */
+    private byte[] body(Read read, int partition) {
+        return switch (read.route()) {
+            case BALANCE_ROUTE -> queries.balanceBody(partition, read.accountId(), read.currency());
+            case BALANCES_ROUTE -> queries.balancesBody(partition, read.accountId());
+            default -> queries.transactionBody(partition, read.accountId(), read.transactionId());
+        };
+    }
+
+    /**
+     * A group of reads another node forwards ({@link ReadBatcher}): signed, its body here with its
+     * headers. Anything else (unsigned, a body still on its way) goes on to the route, which answers
+     * it the same way or refuses it.
+     */
+    private boolean group(Request request, Response response, Callback callback, long started) throws Exception {
+        long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (request.getHttpURI().getQuery() != null || length <= 0 || length > bodyBytesMax
+                || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+            return super.handle(request, response, callback);
+        }
+        ChangeLane.Body read = ChangeLane.Body.read(request, (int) length);
+        if (read.replay() != null) {
+            return super.handle(read.replay(), response, callback);
+        }
+        byte[] body = read.bytes();
+        if (!gate.admits("POST", ReadBatcher.PATH, name -> request.getHeaders().get(name), body, Access.READ)) {
+            return super.handle(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
+        }
+        String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
+        write(response, callback, 200, groupAnswer(body), requestId);
+        long elapsed = System.nanoTime() - started;
+        groupTimer.record(elapsed, TimeUnit.NANOSECONDS);
+        RequestLog.finished("POST", ReadBatcher.PATH, 200, elapsed / 1_000_000f, requestId, 0, null);
+        return true;
+    }
+
+    /**
+     * The answer to a group of reads (one path per line): each read this node owns and can answer
+     * from its store, answered as its GET would be; the others marked {@link ReadBatcher#ASK_SINGLY}.
+     */
+    byte[] groupAnswer(byte[] body) {
+        String[] paths = new String(body, StandardCharsets.UTF_8).split("\n");
+        if (paths.length > ReadBatcher.READS_PER_GROUP_MAX) {
+            throw new ApiException(413, "GROUP_TOO_LARGE", "a group holds at most " + ReadBatcher.READS_PER_GROUP_MAX
+                    + " reads", java.util.Map.of(), null);
+        }
+        List<ReadBatcher.Answer> answers = new ArrayList<>(paths.length);
+        for (String path : paths) {
+            byte[] answer = null;
+            try {
+                Read read = Read.of(path, queries);
+                if (read != null && queries.owner(read.accountId()) instanceof Owner.Local local) {
+                    answer = body(read, local.partition());
+                }
+            } catch (RuntimeException e) {
+                // Asked singly, the owner answers it through the routes (a 503 while the store moves).
+            }
+            answers.add(answer == null ? new ReadBatcher.Answer(ReadBatcher.ASK_SINGLY, NO_BODY)
+                    : new ReadBatcher.Answer(200, answer));
+        }
+        return ReadBatcher.encode(answers);
     }
 
     /** Where a read is answered: from this node's partition, or by the owner it is forwarded to. */
@@ -160,10 +234,13 @@ final class ReadLane extends Handler.Wrapper {
      * Asks the owner and relays its answer (status, body, Location, Retry-After) as the routes
      * would; an owner that does not answer is a 503 OWNER_UNREACHABLE with Retry-After.
      */
-    private boolean forward(Request request, Response response, Callback callback, String owner, String ownerPath,
-                            String route, long accountId, String transactionId, long started) {
+    private boolean forward(Request request, Response response, Callback callback, String owner, Read read,
+                            long started) {
+        String route = read.route();
+        long accountId = read.accountId();
+        String transactionId = read.transactionId();
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
-        queries.forward(owner, ownerPath).whenComplete((answer, error) -> {
+        queries.forward(owner, read.path()).whenComplete((answer, error) -> {
             try {
                 int status;
                 byte[] body;
@@ -210,7 +287,10 @@ final class ReadLane extends Handler.Wrapper {
     }
 
     private static boolean answer(Request request, Response response, Callback callback, byte[] body, Timer timer,
-                                  String route, long accountId, String transactionId, long started) {
+                                  Read read, long started) {
+        String route = read.route();
+        long accountId = read.accountId();
+        String transactionId = read.transactionId();
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
         write(response, callback, 200, body, requestId);
         long elapsed = System.nanoTime() - started;
