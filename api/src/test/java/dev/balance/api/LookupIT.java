@@ -98,6 +98,41 @@ class LookupIT {
     }
 
     @Test
+    void shouldJudgeEachItemByItsLastValueIgnoringOtherFieldsAndRefusingWhatIsNotAnItem() {
+        // Given an account of A's with one deposit
+        long onA = owned(portA).get(0);
+        assertThat(post(portA, "/api/v1/balance/change", change("d", onA, "USDT", "DEPOSIT", "1")).status())
+                .isEqualTo(200);
+
+        // When A is asked for items of every shape: an id as text with nested fields beside it, an id
+        // given twice, a null currency, an id that is not an integer or too large, a currency that is
+        // not text, and items that are not objects
+        String body = "[{\"account_id\":\"" + onA + "\",\"currency_code\":\"USDT\",\"x\":{\"account_id\":-5,\"y\":[1,{}]}},"
+                + "{\"account_id\":-1,\"currency_code\":\"USDT\",\"account_id\":" + onA + "},"
+                + "{\"account_id\":" + onA + ",\"currency_code\":null},"
+                + "{\"account_id\":1.5,\"currency_code\":\"USDT\"},"
+                + "{\"account_id\":99999999999999999999999,\"currency_code\":\"USDT\"},"
+                + "{\"account_id\":" + onA + ",\"currency_code\":7},"
+                + "[" + onA + ",\"USDT\"],\"" + onA + "\",null]";
+        Answer answer = post(portA, "/api/v1/balances/lookup", body);
+
+        // Then each is judged alone, in order
+        assertThat(answer.status()).as(answer.raw().body()).isEqualTo(200);
+        assertThat(answer.body().get("success").asBoolean()).isFalse();
+        JsonNode results = answer.body().get("results");
+        assertThat(results).extracting(result -> result.get("code").asInt())
+                .containsExactly(200, 200, 200, 400, 400, 400, 400, 400, 400);
+        assertBalance(results.get(0), onA, "1.000000");
+        assertBalance(results.get(1), onA, "1.000000");
+        assertThat(results.get(2).get("balances")).hasSize(1);
+        assertThat(results.get(3).at("/details/account_id").isMissingNode()).isFalse();
+        assertThat(results.get(4).at("/details/account_id").isMissingNode()).isFalse();
+        assertThat(results.get(5).at("/details/currency_code").isMissingNode()).isFalse();
+        assertThat(results.get(6).at("/details/item").isMissingNode()).isFalse();
+        assertThat(results.get(8).at("/details/item").isMissingNode()).isFalse();
+    }
+
+    @Test
     void shouldRefuseALookupThatIsNotAnArrayIsEmptyOrTooLarge() {
         StringBuilder tooMany = new StringBuilder("[");
         for (int i = 1; i <= 21; i++) {

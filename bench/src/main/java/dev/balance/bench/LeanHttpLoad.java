@@ -669,14 +669,19 @@ final class LeanHttpLoad implements AutoCloseable {
                 throw new EOFException("connection closed mid-answer");
             }
             filled += read;
-            int length = answerLength(in, filled);
+            Head head = head(in, filled);
+            int length = head == null ? -1 : answerLength(in, filled, head);
             if (length < 0) {
                 return null;
             }
             if (length != filled) {
                 throw new IOException("bytes after the answer: the node answered what was not asked");
             }
-            return LeanHttpLoad.read(new java.io.ByteArrayInputStream(in, 0, length));
+            // One pass over the head's bytes (no header strings), the body copied once.
+            byte[] body = head.chunked()
+                    ? chunks(new java.io.ByteArrayInputStream(in, head.bodyStart(), length - head.bodyStart()))
+                    : java.util.Arrays.copyOfRange(in, head.bodyStart(), length);
+            return new Answer(head.status(), body, head.close());
         }
 
         void close() {
@@ -733,17 +738,14 @@ final class LeanHttpLoad implements AutoCloseable {
      * complete: headers, then a Content-Length body or chunks up to the last one.
      */
     static int answerLength(byte[] bytes, int filled) throws IOException {
-        int headersEnd = indexOf(bytes, 0, filled, CRLF_CRLF);
-        if (headersEnd < 0) {
-            return -1;
-        }
-        int bodyStart = headersEnd + 4;
-        Framing framing = new Framing();
-        for (String header : new String(bytes, 0, headersEnd, StandardCharsets.US_ASCII).split("\r\n")) {
-            framing.take(header);
-        }
-        int contentLength = framing.length;
-        if (!framing.chunked) {
+        Head head = head(bytes, filled);
+        return head == null ? -1 : answerLength(bytes, filled, head);
+    }
+
+    private static int answerLength(byte[] bytes, int filled, Head head) throws IOException {
+        int bodyStart = head.bodyStart();
+        if (!head.chunked()) {
+            int contentLength = head.contentLength();
             if (contentLength < 0) {
                 throw new IOException("answer without a usable Content-Length");
             }
@@ -772,6 +774,94 @@ final class LeanHttpLoad implements AutoCloseable {
 
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] CRLF_CRLF = {'\r', '\n', '\r', '\n'};
+    private static final byte[] HTTP_11 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
+
+    /** What an answer's head says: its status, where its body starts, and how the body is framed. */
+    record Head(int status, int bodyStart, int contentLength, boolean chunked, boolean close) {
+    }
+
+    /**
+     * The head of the answer in {@code bytes[0, filled)}, read from the bytes without making a
+     * string of any header, or null while the head is incomplete.
+     */
+    static Head head(byte[] bytes, int filled) throws IOException {
+        int end = indexOf(bytes, 0, filled, CRLF_CRLF);
+        if (end < 0) {
+            return null;
+        }
+        if (end < 12 || indexOf(bytes, 0, HTTP_11.length, HTTP_11) != 0 || !digit(bytes[9]) || !digit(bytes[10])
+                || !digit(bytes[11])) {
+            throw new IOException("not an HTTP/1.1 answer: "
+                    + new String(bytes, 0, Math.min(end, 40), StandardCharsets.US_ASCII));
+        }
+        int status = (bytes[9] - '0') * 100 + (bytes[10] - '0') * 10 + bytes[11] - '0';
+        int length = -1;
+        boolean chunked = false;
+        boolean close = false;
+        int at = indexOf(bytes, 0, end + 2, CRLF) + 2;
+        while (at < end) {
+            int lineEnd = indexOf(bytes, at, end + 2, CRLF);
+            int colon = -1;
+            for (int i = at; i < lineEnd; i++) {
+                if (bytes[i] == ':') {
+                    colon = i;
+                    break;
+                }
+            }
+            if (colon > at) {
+                if (named(bytes, at, colon, "content-length")) {
+                    length = decimal(bytes, colon + 1, lineEnd);
+                } else if (named(bytes, at, colon, "transfer-encoding")) {
+                    chunked = named(bytes, colon + 1, lineEnd, "chunked");
+                } else if (named(bytes, at, colon, "connection")) {
+                    close = named(bytes, colon + 1, lineEnd, "close");
+                }
+            }
+            at = lineEnd + 2;
+        }
+        return new Head(status, end + 4, length, chunked, close);
+    }
+
+    /** Whether {@code bytes[from, to)}, without surrounding blanks, is {@code lower} in any case. */
+    private static boolean named(byte[] bytes, int from, int to, String lower) {
+        while (from < to && (bytes[from] == ' ' || bytes[from] == '\t')) {
+            from++;
+        }
+        while (to > from && (bytes[to - 1] == ' ' || bytes[to - 1] == '\t')) {
+            to--;
+        }
+        if (to - from != lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < lower.length(); i++) {
+            int b = bytes[from + i];
+            if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The decimal in {@code bytes[from, to)} between blanks; an IOException when it is not one. */
+    private static int decimal(byte[] bytes, int from, int to) throws IOException {
+        while (from < to && (bytes[from] == ' ' || bytes[from] == '\t')) {
+            from++;
+        }
+        while (to > from && (bytes[to - 1] == ' ' || bytes[to - 1] == '\t')) {
+            to--;
+        }
+        long value = 0;
+        for (int i = from; i < to; i++) {
+            if (!digit(bytes[i]) || i - from >= 10) {
+                throw new IOException("answer without a usable Content-Length");
+            }
+            value = value * 10 + bytes[i] - '0';
+        }
+        if (to == from || value > Integer.MAX_VALUE) {
+            throw new IOException("answer without a usable Content-Length");
+        }
+        return (int) value;
+    }
 
     private static int indexOf(byte[] bytes, int from, int to, byte[] pattern) {
         outer:

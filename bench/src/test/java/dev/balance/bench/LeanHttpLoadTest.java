@@ -252,6 +252,33 @@ class LeanHttpLoadTest {
     }
 
     @Test
+    void shouldReadTheSameHeadFromBytesAsTheStreamReaderDoes() throws IOException {
+        String[] answers = {
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-length :  3 \r\nCONNECTION: Close\r\nRetry-After: 1\r\n\r\nbye",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n4\r\n{\"a\"\r\n0\r\n\r\n",
+                "HTTP/1.1 404 Not Found\r\nX-Content-Length: 99\r\nContent-Length: 0\r\n\r\n"};
+        for (String answer : answers) {
+            byte[] bytes = answer.getBytes(StandardCharsets.US_ASCII);
+            LeanHttpLoad.Answer streamed = LeanHttpLoad.read(stream(answer));
+            LeanHttpLoad.Head head = LeanHttpLoad.head(bytes, bytes.length);
+
+            assertThat(head.status()).as(answer).isEqualTo(streamed.status());
+            assertThat(head.close()).as(answer).isEqualTo(streamed.close());
+            assertThat(head.bodyStart()).as(answer).isEqualTo(answer.indexOf("\r\n\r\n") + 4);
+            assertThat(head.chunked()).as(answer).isEqualTo(answer.contains("chunked"));
+            if (!head.chunked()) {
+                assertThat(head.contentLength()).as(answer).isEqualTo(streamed.body().length);
+            }
+        }
+        byte[] badLength = "HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        assertThatThrownBy(() -> LeanHttpLoad.head(badLength, badLength.length)).isInstanceOf(IOException.class);
+        byte[] notHttp = "SSH-2.0-OpenSSH\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        assertThatThrownBy(() -> LeanHttpLoad.head(notHttp, notHttp.length)).isInstanceOf(IOException.class);
+        assertThat(LeanHttpLoad.head(badLength, badLength.length - 2)).isNull();
+    }
+
+    @Test
     void shouldWritePostsWithTheirBodyLength() {
         String request = new String(LeanHttpLoad.post("h:1", "/p", "{\"é\":1}"), StandardCharsets.UTF_8);
 

@@ -67,7 +67,7 @@ public final class HttpApi {
                         listener.port()));
             }
             // Successful local reads are answered before the servlet layer; the rest reaches the routes.
-            ReadLane lane = new ReadLane(queries, gate, responses, registry, bodyBytesMax);
+            ReadLane lane = new ReadLane(queries, lookups, gate, responses, registry, bodyBytesMax);
             // Single changes decided here are taken before the servlet layer too; Javalin nests its
             // servlet context under the innermost wrapper.
             lane.setHandler(new ChangeLane(changes, responses, gate, registry, bodyBytesMax));

@@ -1,5 +1,8 @@
 package dev.balance.api.http;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -51,56 +54,131 @@ public final class LookupRoutes {
         this.lookupSizeMax = lookupSizeMax;
     }
 
-    /** One item as asked: the account, and the currency or null for all of the account's balances. */
-    private record Item(long accountId, String currency) {
+    /**
+     * One item as asked: the account, and the currency or null for all of the account's balances;
+     * or, for an item that is not valid, its error item.
+     */
+    record Item(long accountId, String currency, String error) {
+        static Item failed(String error) {
+            return new Item(0, null, error);
+        }
     }
 
     public void lookup(Context ctx) {
-        byte[] body = requests.body(ctx);
-        boolean forwarded = requests.forwarded(ctx);
-        JsonNode items = requests.json(body);
-        if (!items.isArray()) {
-            throw ApiException.validation("a lookup is a JSON array of {account_id, currency_code?}",
-                    Map.of("body", "must be a JSON array"));
+        Lookup lookup = prepare(requests.body(ctx), requests.forwarded(ctx));
+        if (lookup.done()) {
+            // Every item was answered here: no asynchronous answer to wait for.
+            HttpApi.write(ctx, 200, lookup.answer());
+            return;
         }
-        if (items.size() > lookupSizeMax) {
-            throw new ApiException(413, "LOOKUP_TOO_LARGE", "a lookup holds at most " + lookupSizeMax + " items, got "
-                    + items.size(), Map.of(), null);
+        ctx.future(() -> lookup.fetch().thenAccept(answer -> HttpApi.write(ctx, 200, answer)));
+    }
+
+    /**
+     * A lookup parsed, its own items read: {@link #answer} at once when {@link #done}, else the
+     * answer once {@link #fetch} has asked the other owners.
+     */
+    final class Lookup {
+        private final List<Item> items;
+        private final String[] results;
+        private final Map<String, List<Integer>> remote;
+        private final byte[] answer;
+
+        private Lookup(List<Item> items, String[] results, Map<String, List<Integer>> remote, byte[] answer) {
+            this.items = items;
+            this.results = results;
+            this.remote = remote;
+            this.answer = answer;
         }
-        if (items.isEmpty()) {
-            throw ApiException.validation("a lookup must hold at least one item", Map.of("body", "is empty"));
+
+        boolean done() {
+            return answer != null;
         }
-        String[] results = new String[items.size()];
-        Map<String, List<Integer>> remote = new LinkedHashMap<>();
-        List<Item> parsed = new ArrayList<>(items.size());
+
+        byte[] answer() {
+            return answer;
+        }
+
+        CompletableFuture<byte[]> fetch() {
+            List<CompletableFuture<Void>> fetches = new ArrayList<>();
+            remote.forEach((host, positions) -> fetches.add(LookupRoutes.this.fetch(host, positions, items, results)));
+            return CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new))
+                    .thenApply(done -> LookupRoutes.answer(results));
+        }
+    }
+
+    /**
+     * Parses a lookup and answers the items this node owns (all of them when another node
+     * forwarded it); an ApiException for a body that is not a lookup (the request's answer).
+     */
+    Lookup prepare(byte[] body, boolean forwarded) {
+        List<Item> items = parse(body);
+        Map<String, List<Integer>> remote = null;
+        int[] partitions = new int[items.size()];
+        String[] errors = null;
         for (int i = 0; i < items.size(); i++) {
-            Item item = parse(items.get(i), i, results);
-            parsed.add(item);
-            if (item == null) {
+            Item item = items.get(i);
+            if (item.error() != null) {
                 continue;
             }
             try {
                 Owner owner = forwarded ? null : ownership.activeOwner(item.accountId());
                 if (owner instanceof Owner.Remote away) {
+                    if (remote == null) {
+                        remote = new LinkedHashMap<>();
+                    }
                     remote.computeIfAbsent(away.hostPort(), host -> new ArrayList<>()).add(i);
+                    partitions[i] = -1;
                 } else {
-                    int partition = owner instanceof Owner.Local local ? local.partition()
+                    partitions[i] = owner instanceof Owner.Local local ? local.partition()
                             : ownership.partition(item.accountId());
-                    results[i] = read(partition, item);
                 }
             } catch (ApiException e) {
-                results[i] = itemError(e);
+                if (errors == null) {
+                    errors = new String[items.size()];
+                }
+                errors[i] = itemError(e);
             }
         }
-        if (remote.isEmpty()) {
-            // Every item was answered here: no asynchronous answer to wait for.
-            HttpApi.write(ctx, 200, answer(results));
-            return;
+        if (remote == null) {
+            // All here: every item written straight into the one answer.
+            StringBuilder answer = new StringBuilder(64 + 200 * items.size());
+            boolean allFound = true;
+            for (int i = 0; i < items.size(); i++) {
+                if (i > 0) {
+                    answer.append(',');
+                }
+                Item item = items.get(i);
+                String error = item.error() != null ? item.error() : errors != null ? errors[i] : null;
+                if (error == null) {
+                    int mark = answer.length();
+                    error = read(partitions[i], item, answer);
+                    if (error != null) {
+                        answer.setLength(mark);
+                    }
+                }
+                if (error != null) {
+                    answer.append(error);
+                    allFound = false;
+                }
+            }
+            answer.insert(0, allFound ? "{\"success\":true,\"results\":[" : "{\"success\":false,\"results\":[");
+            return new Lookup(items, null, null, answer.append("]}").toString().getBytes(StandardCharsets.UTF_8));
         }
-        List<CompletableFuture<Void>> fetches = new ArrayList<>();
-        remote.forEach((host, positions) -> fetches.add(fetch(host, positions, parsed, results)));
-        ctx.future(() -> CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new))
-                .thenAccept(done -> HttpApi.write(ctx, 200, answer(results))));
+        String[] results = new String[items.size()];
+        for (int i = 0; i < items.size(); i++) {
+            Item item = items.get(i);
+            if (item.error() != null) {
+                results[i] = item.error();
+            } else if (errors != null && errors[i] != null) {
+                results[i] = errors[i];
+            } else if (partitions[i] >= 0) {
+                StringBuilder one = new StringBuilder(192);
+                String error = read(partitions[i], item, one);
+                results[i] = error != null ? error : one.toString();
+            }
+        }
+        return new Lookup(items, results, remote, null);
     }
 
     private static byte[] answer(String[] results) {
@@ -121,57 +199,108 @@ public final class LookupRoutes {
     /** Every answered item starts with its code; a 200 item with exactly this. */
     private static final String OK_PREFIX = "{\"code\":200,";
 
-    private Item parse(JsonNode node, int index, String[] results) {
-        if (node == null || !node.isObject()) {
-            results[index] = itemError(ApiException.validation("an item is an object {account_id, currency_code?}",
-                    Map.of("item", "must be a JSON object")));
-            return null;
+    /**
+     * The items of a lookup body, read as a stream of tokens (no tree): each a valid item, or one
+     * that carries its own error. An ApiException when the body is not a lookup.
+     */
+    List<Item> parse(byte[] body) {
+        if (body.length == 0) {
+            throw ApiException.validation("the request body is empty; send a JSON document", Map.of("body", "is required"));
         }
-        JsonNode account = node.get("account_id");
-        long accountId = 0;
-        if (account != null && account.isIntegralNumber() && account.canConvertToLong()) {
-            accountId = account.longValue();
-        } else if (account != null && account.isTextual()) {
-            accountId = Validation.parseAccountId(account.textValue());
+        List<Item> items = new ArrayList<>();
+        try (JsonParser parser = mapper.getFactory().createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_ARRAY) {
+                // Anything else, read whole, is valid JSON that is not a lookup, or invalid JSON.
+                mapper.readTree(body);
+                throw ApiException.validation("a lookup is a JSON array of {account_id, currency_code?}",
+                        Map.of("body", "must be a JSON array"));
+            }
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+                if (token == null) {
+                    throw ApiException.validation("the request body is not valid JSON: the array is not closed",
+                            Map.of("body", "must be valid JSON"));
+                }
+                items.add(token == JsonToken.START_OBJECT ? item(parser) : notAnObject(parser));
+            }
+        } catch (JsonProcessingException e) {
+            throw ApiException.validation("the request body is not valid JSON: " + e.getOriginalMessage(),
+                    Map.of("body", "must be valid JSON"));
+        } catch (IOException e) {
+            throw ApiException.validation("the request body could not be read", Map.of("body", "unreadable"));
         }
-        if (accountId <= 0) {
-            results[index] = itemError(ApiException.validation("account_id must be a positive 64-bit integer",
-                    Map.of("account_id", "must be a positive 64-bit integer")));
-            return null;
+        if (items.size() > lookupSizeMax) {
+            throw new ApiException(413, "LOOKUP_TOO_LARGE", "a lookup holds at most " + lookupSizeMax + " items, got "
+                    + items.size(), Map.of(), null);
         }
-        JsonNode currency = node.get("currency_code");
-        if (currency == null || currency.isNull()) {
-            return new Item(accountId, null);
+        if (items.isEmpty()) {
+            throw ApiException.validation("a lookup must hold at least one item", Map.of("body", "is empty"));
         }
-        if (!currency.isTextual() || !currencies.contains(currency.textValue())) {
-            results[index] = itemError(ApiException.validation("unknown currency",
-                    Map.of("currency_code", "is not a registered currency")));
-            return null;
-        }
-        return new Item(accountId, currency.textValue());
+        return items;
     }
 
-    /** One item from this node's store, as JSON text; a 503 item when the partition moved away under the read. */
-    private String read(int partition, Item item) {
+    private Item notAnObject(JsonParser parser) throws IOException {
+        parser.skipChildren();
+        return Item.failed(itemError(ApiException.validation("an item is an object {account_id, currency_code?}",
+                Map.of("item", "must be a JSON object"))));
+    }
+
+    /** One item, its object's start just read; a field given twice counts with its last value, as in a tree. */
+    private Item item(JsonParser parser) throws IOException {
+        long accountId = 0;
+        boolean currencyGiven = false;
+        String currency = null;
+        for (JsonToken token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if ("account_id".equals(field)) {
+                accountId = 0;
+                if (value == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                    accountId = parser.getLongValue();
+                } else if (value == JsonToken.VALUE_STRING) {
+                    accountId = Validation.parseAccountId(parser.getText());
+                }
+            } else if ("currency_code".equals(field)) {
+                currencyGiven = value != JsonToken.VALUE_NULL;
+                currency = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+            }
+            parser.skipChildren();
+        }
+        if (accountId <= 0) {
+            return Item.failed(itemError(ApiException.validation("account_id must be a positive 64-bit integer",
+                    Map.of("account_id", "must be a positive 64-bit integer"))));
+        }
+        if (currencyGiven && (currency == null || !currencies.contains(currency))) {
+            return Item.failed(itemError(ApiException.validation("unknown currency",
+                    Map.of("currency_code", "is not a registered currency"))));
+        }
+        return new Item(accountId, currencyGiven ? currency : null, null);
+    }
+
+    /**
+     * One item from this node's store, appended to {@code out} as JSON text; null when it was, else
+     * the 503 item to give instead (the partition moved away under the read).
+     */
+    private String read(int partition, Item item, StringBuilder out) {
         try {
-            StringBuilder result = new StringBuilder(192).append(OK_PREFIX);
+            out.append(OK_PREFIX);
             if (item.currency() != null) {
                 Balance balance = stores.balance(partition, item.accountId(), item.currency(), false);
                 if (balance == null) {
                     balance = Balance.zero(currencies.scale(item.currency()));
                 }
-                Responses.appendBalance(result.append("\"balance\":"), item.accountId(), item.currency(), balance);
+                Responses.appendBalance(out.append("\"balance\":"), item.accountId(), item.currency(), balance);
             } else {
-                result.append("\"account_id\":").append(item.accountId()).append(",\"balances\":[");
+                out.append("\"account_id\":").append(item.accountId()).append(",\"balances\":[");
                 boolean first = true;
                 for (LocalStores.CurrencyBalance entry : stores.balances(partition, item.accountId(), false)) {
-                    Responses.appendBalance(result.append(first ? "" : ","), item.accountId(), entry.currency(),
+                    Responses.appendBalance(out.append(first ? "" : ","), item.accountId(), entry.currency(),
                             entry.balance());
                     first = false;
                 }
-                result.append(']');
+                out.append(']');
             }
-            return result.append('}').toString();
+            out.append('}');
+            return null;
         } catch (ApiException e) {
             return itemError(e);
         }

@@ -55,10 +55,14 @@ final class ReadLane extends Handler.Wrapper {
     private final PrometheusMeterRegistry registry;
     private final java.util.Map<String, Timer> timers;
     private final Timer groupTimer;
+    private final Timer lookupTimer;
+    private final LookupRoutes lookups;
     private final int bodyBytesMax;
 
-    ReadLane(QueryRoutes queries, AuthGate gate, Responses responses, PrometheusMeterRegistry registry,
-             int bodyBytesMax) {
+    ReadLane(QueryRoutes queries, LookupRoutes lookups, AuthGate gate, Responses responses,
+             PrometheusMeterRegistry registry, int bodyBytesMax) {
+        this.lookups = lookups;
+        this.lookupTimer = HttpApi.requestTimer(registry, "POST", LookupRoutes.LOOKUP_PATH, 200);
         this.queries = queries;
         this.gate = gate;
         this.responses = responses;
@@ -76,6 +80,9 @@ final class ReadLane extends Handler.Wrapper {
         long started = System.nanoTime();
         if ("POST".equals(request.getMethod()) && ReadBatcher.PATH.equals(request.getHttpURI().getPath())) {
             return group(request, response, callback, started);
+        }
+        if ("POST".equals(request.getMethod()) && LookupRoutes.LOOKUP_PATH.equals(request.getHttpURI().getPath())) {
+            return lookup(request, response, callback, started);
         }
         if (!"GET".equals(request.getMethod())) {
             return super.handle(request, response, callback);
@@ -175,6 +182,64 @@ final class ReadLane extends Handler.Wrapper {
         groupTimer.record(elapsed, TimeUnit.NANOSECONDS);
         RequestLog.finished("POST", ReadBatcher.PATH, 200, elapsed / 1_000_000f, requestId, 0, null);
         return true;
+    }
+
+    /**
+     * A lookup whose body came with its headers, signed for a read: parsed, its own items read and
+     * answered here (with the other owners' items fetched first, as the route does). Anything else,
+     * including a body that is not a lookup, goes on to the route, which answers it.
+     */
+    private boolean lookup(Request request, Response response, Callback callback, long started) throws Exception {
+        long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+        if (request.getHttpURI().getQuery() != null || length <= 0 || length > bodyBytesMax
+                || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+            return super.handle(request, response, callback);
+        }
+        ChangeLane.Body read = ChangeLane.Body.read(request, (int) length);
+        if (read.replay() != null) {
+            return super.handle(read.replay(), response, callback);
+        }
+        byte[] body = read.bytes();
+        AuthGate.Admission admission = gate.admission("POST", LookupRoutes.LOOKUP_PATH,
+                name -> request.getHeaders().get(name), body, Access.READ);
+        LookupRoutes.Lookup lookup = null;
+        if (admission.admitted()) {
+            // As the route decides it: forwarded only when another node (its key, once keys exist) says so.
+            boolean forwarded = request.getHeaders().contains(Forwarder.FORWARDED_HEADER)
+                    && (!gate.enabled() || (admission.caller() != null && admission.caller().isNode()));
+            try {
+                lookup = lookups.prepare(body, forwarded);
+            } catch (ApiException e) {
+                // Not a lookup: the route answers it with its error.
+            }
+        }
+        if (lookup == null) {
+            return super.handle(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
+        }
+        String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
+        if (lookup.done()) {
+            lookupAnswered(response, callback, lookup.answer(), requestId, started);
+            return true;
+        }
+        lookup.fetch().whenComplete((answer, error) -> {
+            if (error != null) {
+                callback.failed(error);
+            } else {
+                lookupAnswered(response, callback, answer, requestId, started);
+            }
+        });
+        return true;
+    }
+
+    private void lookupAnswered(Response response, Callback callback, byte[] answer, String requestId, long started) {
+        try {
+            write(response, callback, 200, answer, requestId);
+            long elapsed = System.nanoTime() - started;
+            lookupTimer.record(elapsed, TimeUnit.NANOSECONDS);
+            RequestLog.finished("POST", LookupRoutes.LOOKUP_PATH, 200, elapsed / 1_000_000f, requestId, 0, null);
+        } catch (RuntimeException e) {
+            callback.failed(e);
+        }
     }
 
     /**
