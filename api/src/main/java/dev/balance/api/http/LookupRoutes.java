@@ -142,7 +142,7 @@ public final class LookupRoutes {
         }
         if (remote == null) {
             // All here: every item written straight into the one answer.
-            StringBuilder answer = new StringBuilder(64 + 200 * items.size());
+            JsonText answer = new JsonText(64 + 200 * items.size());
             boolean allFound = true;
             for (int i = 0; i < items.size(); i++) {
                 if (i > 0) {
@@ -154,7 +154,7 @@ public final class LookupRoutes {
                     int mark = answer.length();
                     error = read(partitions[i], item, answer);
                     if (error != null) {
-                        answer.setLength(mark);
+                        answer.truncate(mark);
                     }
                 }
                 if (error != null) {
@@ -162,8 +162,8 @@ public final class LookupRoutes {
                     allFound = false;
                 }
             }
-            answer.insert(0, allFound ? "{\"success\":true,\"results\":[" : "{\"success\":false,\"results\":[");
-            return new Lookup(items, null, null, answer.append("]}").toString().getBytes(StandardCharsets.UTF_8));
+            return new Lookup(items, null, null, answer.toBytes(allFound ? "{\"success\":true,\"results\":["
+                    : "{\"success\":false,\"results\":[", "]}"));
         }
         String[] results = new String[items.size()];
         for (int i = 0; i < items.size(); i++) {
@@ -173,7 +173,7 @@ public final class LookupRoutes {
             } else if (errors != null && errors[i] != null) {
                 results[i] = errors[i];
             } else if (partitions[i] >= 0) {
-                StringBuilder one = new StringBuilder(192);
+                JsonText one = new JsonText(192);
                 String error = read(partitions[i], item, one);
                 results[i] = error != null ? error : one.toString();
             }
@@ -198,6 +198,8 @@ public final class LookupRoutes {
 
     /** Every answered item starts with its code; a 200 item with exactly this. */
     private static final String OK_PREFIX = "{\"code\":200,";
+    private static final byte[] OK_PREFIX_BYTES = OK_PREFIX.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BALANCE_FIELD = "\"balance\":".getBytes(StandardCharsets.US_ASCII);
 
     /**
      * The items of a lookup body, read as a stream of tokens (no tree): each a valid item, or one
@@ -280,21 +282,23 @@ public final class LookupRoutes {
      * One item from this node's store, appended to {@code out} as JSON text; null when it was, else
      * the 503 item to give instead (the partition moved away under the read).
      */
-    private String read(int partition, Item item, StringBuilder out) {
+    private String read(int partition, Item item, JsonText out) {
         try {
-            out.append(OK_PREFIX);
+            out.append(OK_PREFIX_BYTES);
             if (item.currency() != null) {
                 Balance balance = stores.balance(partition, item.accountId(), item.currency(), false);
                 if (balance == null) {
                     balance = Balance.zero(currencies.scale(item.currency()));
                 }
-                Responses.appendBalance(out.append("\"balance\":"), item.accountId(), item.currency(), balance);
+                out.append(BALANCE_FIELD).balance(item.accountId(), item.currency(), balance);
             } else {
                 out.append("\"account_id\":").append(item.accountId()).append(",\"balances\":[");
                 boolean first = true;
                 for (LocalStores.CurrencyBalance entry : stores.balances(partition, item.accountId(), false)) {
-                    Responses.appendBalance(out.append(first ? "" : ","), item.accountId(), entry.currency(),
-                            entry.balance());
+                    if (!first) {
+                        out.append(',');
+                    }
+                    out.balance(item.accountId(), entry.currency(), entry.balance());
                     first = false;
                 }
                 out.append(']');

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.balance.topology.model.Balance;
 import dev.balance.topology.model.BalanceEvent;
-import java.math.BigDecimal;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.util.Map;
 
 /**
@@ -38,90 +36,6 @@ public final class Responses {
             node.put("updated_at", Instant.ofEpochMilli(balance.updatedAtMs()).toString());
         }
         return node;
-    }
-
-    /**
-     * Appends the JSON of {@link #balance} as text, field for field the same, for the read paths
-     * that answer many balances: building a tree per balance cost more than the store read.
-     * Currency codes are registered codes (letters and digits), so they need no escaping.
-     */
-    public static StringBuilder appendBalance(StringBuilder out, long accountId, String currency, Balance balance) {
-        out.append("{\"account_id\":").append(accountId)
-                .append(",\"currency_code\":\"").append(currency)
-                .append("\",\"available\":\"");
-        appendPlain(out, balance.available()).append("\",\"frozen\":\"");
-        appendPlain(out, balance.frozen()).append("\",\"version\":").append(balance.version())
-                .append(",\"updated_at\":");
-        if (balance.version() == 0) {
-            out.append("null");
-        } else {
-            appendInstant(out.append('"'), balance.updatedAtMs()).append('"');
-        }
-        return out.append('}');
-    }
-
-    private static final long[] POWERS_OF_TEN = new long[19];
-
-    static {
-        POWERS_OF_TEN[0] = 1;
-        for (int i = 1; i < POWERS_OF_TEN.length; i++) {
-            POWERS_OF_TEN[i] = POWERS_OF_TEN[i - 1] * 10;
-        }
-    }
-
-    /**
-     * Appends {@code value.toPlainString()}, digit for digit, without building the string first
-     * when the value fits a long at a scale of 0-18 (every registered currency's); else the slow way.
-     */
-    static StringBuilder appendPlain(StringBuilder out, BigDecimal value) {
-        int scale = value.scale();
-        if (scale < 0 || scale > 18 || value.precision() > 18) {
-            return out.append(value.toPlainString());
-        }
-        long unscaled = value.unscaledValue().longValue();
-        if (unscaled < 0) {
-            out.append('-');
-            unscaled = -unscaled;
-        }
-        if (scale == 0) {
-            return out.append(unscaled);
-        }
-        long power = POWERS_OF_TEN[scale];
-        out.append(unscaled / power).append('.');
-        long fraction = unscaled % power;
-        for (long digit = power / 10; digit > fraction && digit > 1; digit /= 10) {
-            out.append('0');
-        }
-        return out.append(fraction);
-    }
-
-    /**
-     * Appends {@code Instant.ofEpochMilli(epochMs).toString()} (ISO-8601 in UTC, milliseconds only
-     * when there are some) without the formatter, for years 1970-9999; else the slow way.
-     */
-    static StringBuilder appendInstant(StringBuilder out, long epochMs) {
-        if (epochMs < 0 || epochMs >= 253_402_300_800_000L) {
-            return out.append(Instant.ofEpochMilli(epochMs));
-        }
-        long seconds = epochMs / 1000;
-        int millis = (int) (epochMs % 1000);
-        LocalDate date = LocalDate.ofEpochDay(seconds / 86_400);
-        int secondOfDay = (int) (seconds % 86_400);
-        out.append(date.getYear()).append('-');
-        twoDigits(out, date.getMonthValue()).append('-');
-        twoDigits(out, date.getDayOfMonth()).append('T');
-        twoDigits(out, secondOfDay / 3600).append(':');
-        twoDigits(out, secondOfDay / 60 % 60).append(':');
-        twoDigits(out, secondOfDay % 60);
-        if (millis != 0) {
-            out.append('.').append((char) ('0' + millis / 100)).append((char) ('0' + millis / 10 % 10))
-                    .append((char) ('0' + millis % 10));
-        }
-        return out.append('Z');
-    }
-
-    private static StringBuilder twoDigits(StringBuilder out, int value) {
-        return out.append((char) ('0' + value / 10)).append((char) ('0' + value % 10));
     }
 
     public Rendered verdict(BalanceEvent event) {

@@ -19,7 +19,7 @@ class ResponsesTest {
         Balance untouched = Balance.zero(8);
 
         for (Balance balance : new Balance[] {touched, untouched}) {
-            String text = Responses.appendBalance(new StringBuilder(), 42L, "USDT", balance).toString();
+            String text = new JsonText(8).balance(42L, "USDT", balance).toString();
 
             assertThat(mapper.readTree(text).isObject()).isTrue();
             assertThat(text).isEqualTo(responses.balance(42L, "USDT", balance).toString());
@@ -38,9 +38,26 @@ class ResponsesTest {
             values.add(BigDecimal.valueOf(unscaled, random.nextInt(0, 19)));
         }
         for (BigDecimal value : values) {
-            assertThat(Responses.appendPlain(new StringBuilder("x"), value).toString()).as(value.toString())
+            assertThat(new JsonText(1).append('x').plain(value).toString()).as(value.toString())
                     .isEqualTo("x" + value.toPlainString());
         }
+    }
+
+    @Test
+    void shouldWriteNumbersAndTextAsTheirStringsAre() {
+        JsonText text = new JsonText(1);
+        for (long value : new long[] {0, 7, -7, 10, 999_999_999_999_999_999L, 1_000_000_000_000_000_000L, Long.MAX_VALUE,
+                Long.MIN_VALUE}) {
+            text.append(value).append(' ');
+        }
+        text.append("é ü").append('!');
+        assertThat(text.toString()).isEqualTo("0 7 -7 10 999999999999999999 1000000000000000000 " + Long.MAX_VALUE + " "
+                + Long.MIN_VALUE + " é ü!");
+        int kept = text.length();
+        text.append("more");
+        text.truncate(kept);
+        assertThat(new String(text.toBytes("[", "]"), java.nio.charset.StandardCharsets.UTF_8))
+                .isEqualTo("[" + text + "]");
     }
 
     private static final long[] POWERS = {1L, 10L, 1_000L, 1_000_000L, 1_000_000_000L, 1_000_000_000_000L};
@@ -54,7 +71,7 @@ class ResponsesTest {
             times.add(random.nextLong(0, 4_102_444_800_000L));
         }
         for (long ms : times) {
-            assertThat(Responses.appendInstant(new StringBuilder(), ms).toString()).as(Long.toString(ms))
+            assertThat(new JsonText(1).instant(ms).toString()).as(Long.toString(ms))
                     .isEqualTo(java.time.Instant.ofEpochMilli(ms).toString());
         }
     }
