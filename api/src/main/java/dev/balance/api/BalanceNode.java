@@ -196,8 +196,11 @@ public final class BalanceNode implements AutoCloseable {
                 settings.applicationId(), config.nodeId(), settings.sessionTimeoutMs(), settings.standbyReplicas());
         streams.start();
         peerFencer = new PeerFencer(fencingProperties(settings), () -> peers(streams, self), forwarder, registry).start();
-        LOG.info("balance node listening on {}://{}:{} (advertised as {}), Kafka at {}", config.tlsEnabled() ? "https" : "http",
-                config.httpHost(), http.port(), config.selfHostPort(), settings.bootstrapServers());
+        LOG.info("balance node listening on {}://{}:{} (advertised as {}; requests handled {}), Kafka at {}",
+                config.tlsEnabled() ? "https" : "http", config.httpHost(), http.port(), config.selfHostPort(),
+                stopGate.getServer().getInvocationType() == org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING
+                        ? "on the selecting threads, blocking ones handed on" : "on pool threads",
+                settings.bootstrapServers());
     }
 
     /**

@@ -61,10 +61,19 @@ public final class HttpApi {
             config.startup.showJavalinBanner = false;
             config.jetty.host = listener.host();
             config.jetty.port = listener.port();
+            // A connector of our own replaces Javalin's plain one: HTTPS when configured, and as many
+            // selecting threads as cores, since single reads are answered on them (ReadLane).
             if (listener.tls() != null) {
-                // A connector of our own replaces Javalin's plain one.
                 config.jetty.addConnector((server, http) -> Tls.connector(server, http, listener.tls(), listener.host(),
                         listener.port()));
+            } else {
+                config.jetty.addConnector((server, http) -> {
+                    org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(
+                            server, -1, selectors(), new org.eclipse.jetty.server.HttpConnectionFactory(http));
+                    connector.setHost(listener.host());
+                    connector.setPort(listener.port());
+                    return connector;
+                });
             }
             // Successful local reads are answered before the servlet layer; the rest reaches the routes.
             ReadLane lane = new ReadLane(queries, lookups, gate, responses, registry, bodyBytesMax);
@@ -160,6 +169,15 @@ public final class HttpApi {
      */
     static void drainOnStop(org.eclipse.jetty.server.Server server, long drainMs) {
         server.setStopTimeout(drainMs);
+    }
+
+    /**
+     * Threads selecting the connections of a listener: as many as cores (at least two, at most
+     * eight). Jetty's default, half the cores, suits handlers that hand every request to another
+     * thread; the read lane answers on the selecting thread itself.
+     */
+    static int selectors() {
+        return Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
     }
 
     /** /metrics alone, plain HTTP, on a port of its own (METRICS_PORT) that a deployment keeps internal. */

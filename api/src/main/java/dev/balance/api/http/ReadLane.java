@@ -36,7 +36,9 @@ import org.eclipse.jetty.util.Callback;
  *
  * <p>Why: a read's work is a point lookup and a few hundred bytes; on the routes, the servlet
  * wrappers, sessions, cookies, Javalin's context, task pipeline and asynchronous answer cost
- * several times that.
+ * several times that. For the same reason the lane declares itself non-blocking: Jetty then runs
+ * it on the thread that selected the connection, and a single read is answered without waking
+ * another thread; anything that may block is handed to the pool ({@link #dispatch}).
  */
 final class ReadLane extends Handler.Wrapper {
 
@@ -75,42 +77,70 @@ final class ReadLane extends Handler.Wrapper {
         this.bodyBytesMax = bodyBytesMax;
     }
 
+    /**
+     * Jetty may call this handler on the thread that selects its connections, without handing the
+     * request to another thread first: it never blocks. A single read answered from this node's
+     * store, or forwarded, is done right there; everything else (a group, a lookup, a change, the
+     * routes, which may block) is handed to the server's thread pool first ({@link #dispatch}). A
+     * lookup or a group of forwarded reads is answered here too when its body came with it: reading
+     * its balances is work, not waiting, and handing it on measured slower.
+     */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         long started = System.nanoTime();
+        if ("GET".equals(request.getMethod())) {
+            HttpURI uri = request.getHttpURI();
+            String path = uri.getPath();
+            // A GET with a body (which a read does not have, and which a signature would cover) goes on too.
+            if (uri.getQuery() == null && path != null && request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH) <= 0
+                    && !request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+                try {
+                    Read read = Read.of(path, queries);
+                    Where where = read == null ? null : where(request, path, read.accountId());
+                    if (where != null && where.owner() != null) {
+                        return forward(request, response, callback, where.owner(), read, started);
+                    }
+                    if (where != null) {
+                        byte[] body = body(read, where.partition());
+                        if (body != null) {
+                            return answer(request, response, callback, body, timers.get(read.route()), read, started);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    // A store that moved, an owner not known right now, anything unexpected: the route
+                    // asks again and answers it (503, 500) the way it always does.
+                }
+            }
+        }
         if ("POST".equals(request.getMethod()) && ReadBatcher.PATH.equals(request.getHttpURI().getPath())) {
             return group(request, response, callback, started);
         }
         if ("POST".equals(request.getMethod()) && LookupRoutes.LOOKUP_PATH.equals(request.getHttpURI().getPath())) {
             return lookup(request, response, callback, started);
         }
-        if (!"GET".equals(request.getMethod())) {
-            return super.handle(request, response, callback);
-        }
-        HttpURI uri = request.getHttpURI();
-        String path = uri.getPath();
-        // A GET with a body (which a read does not have, and which a signature would cover) goes on too.
-        if (uri.getQuery() != null || path == null || request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH) > 0
-                || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
-            return super.handle(request, response, callback);
-        }
-        try {
-            Read read = Read.of(path, queries);
-            Where where = read == null ? null : where(request, path, read.accountId());
-            if (where != null && where.owner() != null) {
-                return forward(request, response, callback, where.owner(), read, started);
-            }
-            if (where != null) {
-                byte[] body = body(read, where.partition());
-                if (body != null) {
-                    return answer(request, response, callback, body, timers.get(read.route()), read, started);
+        return dispatch(request, response, callback);
+    }
+
+    /**
+     * Hands the request to a pool thread, where the handlers behind the lane (a change, the
+     * routes) handle it as they would without the lane; a request none of them takes is a 404.
+     */
+    private boolean dispatch(Request request, Response response, Callback callback) {
+        request.getComponents().getThreadPool().execute(() -> {
+            try {
+                if (!super.handle(request, response, callback)) {
+                    Response.writeError(request, response, callback, 404);
                 }
+            } catch (Throwable e) {
+                Response.writeError(request, response, callback, e);
             }
-        } catch (RuntimeException e) {
-            // A store that moved, an owner not known right now, anything unexpected: the route
-            // asks again and answers it (503, 500) the way it always does.
-        }
-        return super.handle(request, response, callback);
+        });
+        return true;
     }
 
     /**
@@ -166,15 +196,15 @@ final class ReadLane extends Handler.Wrapper {
         long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
         if (request.getHttpURI().getQuery() != null || length <= 0 || length > bodyBytesMax
                 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
-            return super.handle(request, response, callback);
+            return dispatch(request, response, callback);
         }
         ChangeLane.Body read = ChangeLane.Body.read(request, (int) length);
         if (read.replay() != null) {
-            return super.handle(read.replay(), response, callback);
+            return dispatch(read.replay(), response, callback);
         }
         byte[] body = read.bytes();
         if (!gate.admits("POST", ReadBatcher.PATH, name -> request.getHeaders().get(name), body, Access.READ)) {
-            return super.handle(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
+            return dispatch(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
         }
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
         write(response, callback, 200, groupAnswer(body), requestId);
@@ -193,11 +223,11 @@ final class ReadLane extends Handler.Wrapper {
         long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
         if (request.getHttpURI().getQuery() != null || length <= 0 || length > bodyBytesMax
                 || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
-            return super.handle(request, response, callback);
+            return dispatch(request, response, callback);
         }
         ChangeLane.Body read = ChangeLane.Body.read(request, (int) length);
         if (read.replay() != null) {
-            return super.handle(read.replay(), response, callback);
+            return dispatch(read.replay(), response, callback);
         }
         byte[] body = read.bytes();
         AuthGate.Admission admission = gate.admission("POST", LookupRoutes.LOOKUP_PATH,
@@ -214,7 +244,7 @@ final class ReadLane extends Handler.Wrapper {
             }
         }
         if (lookup == null) {
-            return super.handle(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
+            return dispatch(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
         }
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
         if (lookup.done()) {

@@ -28,6 +28,12 @@ public final class StopGate extends Handler.Wrapper {
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean stopping;
 
+    /** As the handler behind it: it adds nothing that blocks. */
+    @Override
+    public InvocationType getInvocationType() {
+        return getHandler() == null ? InvocationType.NON_BLOCKING : getHandler().getInvocationType();
+    }
+
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         if (stopping) {

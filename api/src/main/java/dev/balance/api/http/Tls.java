@@ -55,8 +55,8 @@ public final class Tls {
         SecureRequestCustomizer secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false);
         https.addCustomizer(secure);
-        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
-                new HttpConnectionFactory(https));
+        ServerConnector connector = new ServerConnector(server, -1, HttpApi.selectors(),
+                new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
         connector.setHost(host);
         connector.setPort(port);
         return connector;
