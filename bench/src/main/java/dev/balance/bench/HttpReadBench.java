@@ -28,6 +28,11 @@ import java.util.concurrent.TimeUnit;
 final class HttpReadBench {
 
     static final Set<String> OPTIONS;
+    /**
+     * Warm-up per kind: long enough that the JIT has compiled the read path and the work the
+     * funding left behind (the broker compacting the changelog, RocksDB flushing) is done.
+     */
+    static final long WARMUP_S_DEFAULT = 60;
     static final List<String> KINDS = List.of("balance", "account", "transaction", "lookup");
     /** Kinds that need two nodes. */
     static final List<String> FORWARDED_KINDS = List.of("forwarded");
@@ -50,7 +55,7 @@ final class HttpReadBench {
             }
             List<String> kinds = List.of(args.text("kinds", String.join(",", defaults)).split(","));
             Settings settings = new Settings(target, args.intValue("concurrency", 32),
-                    args.longValue("duration-s", 20), args.longValue("warmup-s", 15),
+                    args.longValue("duration-s", 20), args.longValue("warmup-s", WARMUP_S_DEFAULT),
                     args.intValue("accounts", 1_000_000), args.intValue("lookup-size", 100), kinds,
                     args.longValue("seed", 23));
             if (settings.concurrency <= 0 || settings.durationS <= 0 || settings.accounts <= 0
