@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -57,14 +56,11 @@ final class ChangeLane extends Handler.Wrapper {
         if (!"POST".equals(request.getMethod())) {
             return super.handle(request, response, callback);
         }
-        HttpURI uri = request.getHttpURI();
-        long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-        if (uri.getQuery() != null || !ChangeRoutes.CHANGE_PATH.equals(uri.getPath()) || length <= 0
-                || length > bodyBytesMax || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)
+        if (!ChangeRoutes.CHANGE_PATH.equals(request.getHttpURI().getPath())
                 || request.getHeaders().contains(Forwarder.FORWARDED_HEADER)) {
             return super.handle(request, response, callback);
         }
-        Body read = Body.read(request, (int) length);
+        Body read = Body.of(request, bodyBytesMax);
         if (read.replay() != null) {
             return super.handle(read.replay(), response, callback);
         }
@@ -76,7 +72,7 @@ final class ChangeLane extends Handler.Wrapper {
             command = changes.localCommand(body);
         }
         if (command == null) {
-            return super.handle(new Replayed(request, body, body.length, true, null), response, callback);
+            return super.handle(Body.whole(request, body), response, callback);
         }
         changes.auditLocal(admission.caller(), command);
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
@@ -115,7 +111,25 @@ final class ChangeLane extends Handler.Wrapper {
      */
     record Body(byte[] bytes, Request replay) {
 
-        static Body read(Request request, int length) {
+        /**
+         * The body of a request without a query whose Content-Length (at most {@code bodyBytesMax})
+         * announced it; any other request (a query, no length, too large, chunked) is its own replay.
+         */
+        static Body of(Request request, int bodyBytesMax) {
+            long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+            if (request.getHttpURI().getQuery() != null || length <= 0 || length > bodyBytesMax
+                    || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+                return new Body(null, request);
+            }
+            return read(request, (int) length);
+        }
+
+        /** The request with the whole {@code body} the lane read put back in front. */
+        static Request whole(Request request, byte[] body) {
+            return new Replayed(request, body, body.length, true, null);
+        }
+
+        private static Body read(Request request, int length) {
             byte[] body = new byte[length];
             int filled = 0;
             boolean ended = false;

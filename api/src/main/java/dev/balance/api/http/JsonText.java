@@ -138,7 +138,7 @@ final class JsonText {
         if (balance.version() == 0) {
             append(NULL);
         } else {
-            instant(append('"'), balance.updatedAtMs()).append('"');
+            append('"').instant(balance.updatedAtMs()).append('"');
         }
         return append('}');
     }
@@ -170,12 +170,8 @@ final class JsonText {
      * there are some) without the formatter, for years 1970-9999; else the slow way.
      */
     JsonText instant(long epochMs) {
-        return instant(this, epochMs);
-    }
-
-    private static JsonText instant(JsonText out, long epochMs) {
         if (epochMs < 0 || epochMs >= 253_402_300_800_000L) {
-            return out.append(Instant.ofEpochMilli(epochMs).toString());
+            return append(Instant.ofEpochMilli(epochMs).toString());
         }
         long seconds = epochMs / 1000;
         int millis = (int) (epochMs % 1000);
@@ -189,12 +185,12 @@ final class JsonText {
             lastDay = day;
         }
         int secondOfDay = (int) (seconds % 86_400);
-        out.append(day.prefix()).digits(secondOfDay / 3600, 2).append(':').digits(secondOfDay / 60 % 60, 2)
+        append(day.prefix()).digits(secondOfDay / 3600, 2).append(':').digits(secondOfDay / 60 % 60, 2)
                 .append(':').digits(secondOfDay % 60, 2);
         if (millis != 0) {
-            out.append('.').digits(millis, 3);
+            append('.').digits(millis, 3);
         }
-        return out.append('Z');
+        return append('Z');
     }
 
     private void ensure(int more) {

@@ -1,7 +1,6 @@
 package dev.balance.api.http;
 
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -206,14 +205,12 @@ public final class LookupRoutes {
      * that carries its own error. An ApiException when the body is not a lookup.
      */
     List<Item> parse(byte[] body) {
-        if (body.length == 0) {
-            throw ApiException.validation("the request body is empty; send a JSON document", Map.of("body", "is required"));
-        }
+        Requests.requireBody(body);
         List<Item> items = new ArrayList<>();
         try (JsonParser parser = mapper.getFactory().createParser(body)) {
             if (parser.nextToken() != JsonToken.START_ARRAY) {
                 // Anything else, read whole, is valid JSON that is not a lookup, or invalid JSON.
-                mapper.readTree(body);
+                requests.json(body);
                 throw ApiException.validation("a lookup is a JSON array of {account_id, currency_code?}",
                         Map.of("body", "must be a JSON array"));
             }
@@ -224,11 +221,8 @@ public final class LookupRoutes {
                 }
                 items.add(token == JsonToken.START_OBJECT ? item(parser) : notAnObject(parser));
             }
-        } catch (JsonProcessingException e) {
-            throw ApiException.validation("the request body is not valid JSON: " + e.getOriginalMessage(),
-                    Map.of("body", "must be valid JSON"));
         } catch (IOException e) {
-            throw ApiException.validation("the request body could not be read", Map.of("body", "unreadable"));
+            throw Requests.unreadable(e);
         }
         if (items.size() > lookupSizeMax) {
             throw new ApiException(413, "LOOKUP_TOO_LARGE", "a lookup holds at most " + lookupSizeMax + " items, got "

@@ -193,18 +193,13 @@ final class ReadLane extends Handler.Wrapper {
      * it the same way or refuses it.
      */
     private boolean group(Request request, Response response, Callback callback, long started) throws Exception {
-        long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-        if (request.getHttpURI().getQuery() != null || length <= 0 || length > bodyBytesMax
-                || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
-            return dispatch(request, response, callback);
-        }
-        ChangeLane.Body read = ChangeLane.Body.read(request, (int) length);
+        ChangeLane.Body read = ChangeLane.Body.of(request, bodyBytesMax);
         if (read.replay() != null) {
             return dispatch(read.replay(), response, callback);
         }
         byte[] body = read.bytes();
         if (!gate.admits("POST", ReadBatcher.PATH, name -> request.getHeaders().get(name), body, Access.READ)) {
-            return dispatch(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
+            return dispatch(ChangeLane.Body.whole(request, body), response, callback);
         }
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
         write(response, callback, 200, groupAnswer(body), requestId);
@@ -220,12 +215,7 @@ final class ReadLane extends Handler.Wrapper {
      * including a body that is not a lookup, goes on to the route, which answers it.
      */
     private boolean lookup(Request request, Response response, Callback callback, long started) throws Exception {
-        long length = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
-        if (request.getHttpURI().getQuery() != null || length <= 0 || length > bodyBytesMax
-                || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
-            return dispatch(request, response, callback);
-        }
-        ChangeLane.Body read = ChangeLane.Body.read(request, (int) length);
+        ChangeLane.Body read = ChangeLane.Body.of(request, bodyBytesMax);
         if (read.replay() != null) {
             return dispatch(read.replay(), response, callback);
         }
@@ -244,7 +234,7 @@ final class ReadLane extends Handler.Wrapper {
             }
         }
         if (lookup == null) {
-            return dispatch(new ChangeLane.Replayed(request, body, body.length, true, null), response, callback);
+            return dispatch(ChangeLane.Body.whole(request, body), response, callback);
         }
         String requestId = RequestLog.requestId(request.getHeaders().get(RequestLog.REQUEST_ID_HEADER));
         if (lookup.done()) {

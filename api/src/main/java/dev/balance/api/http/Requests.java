@@ -76,17 +76,28 @@ public final class Requests {
     }
 
     public JsonNode json(byte[] body) {
+        requireBody(body);
+        try {
+            return mapper.readTree(body);
+        } catch (IOException e) {
+            throw unreadable(e);
+        }
+    }
+
+    /** A 400 for an empty body, where a JSON document is expected. */
+    static void requireBody(byte[] body) {
         if (body.length == 0) {
             throw ApiException.validation("the request body is empty; send a JSON document", Map.of("body", "is required"));
         }
-        try {
-            return mapper.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.validation("the request body is not valid JSON: " + e.getOriginalMessage(),
+    }
+
+    /** The 400 for a body that is not valid JSON (or could not be read). */
+    static ApiException unreadable(IOException error) {
+        if (error instanceof JsonProcessingException invalid) {
+            return ApiException.validation("the request body is not valid JSON: " + invalid.getOriginalMessage(),
                     Map.of("body", "must be valid JSON"));
-        } catch (IOException e) {
-            throw ApiException.validation("the request body could not be read", Map.of("body", "unreadable"));
         }
+        return ApiException.validation("the request body could not be read", Map.of("body", "unreadable"));
     }
 
     /** A positive 64-bit account id from the path, or a 400 naming the parameter. */
