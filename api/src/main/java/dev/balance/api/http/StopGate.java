@@ -79,4 +79,8 @@ public final class StopGate extends Handler.Wrapper {
     int inFlight() {
         return inFlight.get();
     }
+
+    boolean stopping() {
+        return stopping;
+    }
 }

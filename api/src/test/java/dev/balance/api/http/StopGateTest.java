@@ -4,10 +4,12 @@ import static dev.balance.api.http.RawHttp.exchange;
 import static dev.balance.api.http.RawHttp.read;
 import static dev.balance.api.http.RawHttp.send;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +77,7 @@ class StopGateTest {
                     throw new IllegalStateException(e);
                 }
             });
+            await().atMost(Duration.ofSeconds(10)).until(gate::stopping);
 
             // Then a request on a kept-alive connection and one on a new connection (the port is open) get 503
             String onKeptAlive = exchange(keptAlive, "/fast");
