@@ -135,7 +135,8 @@ public final class BalanceNode implements AutoCloseable {
         });
         HostInfo self = new HostInfo(config.advertisedHost(), config.advertisedPort());
         Ownership ownership = new Ownership(streams, self, settings.topics().changes());
-        readiness = new Readiness(activeStores, self, settings.topics().changes(), restoreObserver);
+        readiness = new Readiness(activeStores, self, settings.topics().changes(), restoreObserver,
+                settings.groupInstanceId());
         readiness.watch(streams);
         streams.setGlobalStateRestoreListener(readiness);
         // Owners are cached between rebalances; every state change (a rebalance passes through
@@ -195,7 +196,10 @@ public final class BalanceNode implements AutoCloseable {
         LOG.info("joining group {} as static member {} (session timeout {} ms, {} standby replica(s))",
                 settings.applicationId(), config.nodeId(), settings.sessionTimeoutMs(), settings.standbyReplicas());
         streams.start();
-        peerFencer = new PeerFencer(fencingProperties(settings), () -> peers(streams, self), forwarder, registry).start();
+        // With static membership a dead node keeps its partitions until its session times out; the others
+        // remove it from the group once they see it dead, so its standbys take over now.
+        peerFencer = new PeerFencer(fencingProperties(settings), () -> peers(streams, self), forwarder, registry,
+                config.evictDeadNodes() && settings.groupInstanceId() != null ? settings.applicationId() : null).start();
         LOG.info("balance node listening on {}://{}:{} (advertised as {}; requests handled {}), Kafka at {}",
                 config.tlsEnabled() ? "https" : "http", config.httpHost(), http.port(), config.selfHostPort(),
                 stopGate.getServer().getInvocationType() == org.eclipse.jetty.util.thread.Invocable.InvocationType.NON_BLOCKING
@@ -255,11 +259,23 @@ public final class BalanceNode implements AutoCloseable {
     }
 
     /**
+     * Stops without telling anyone, as a killed process looks to the other nodes: no 503 STOPPING is
+     * answered first, the node stays in the group, and the port just closes. Tests use it where a
+     * real deployment would see a kill -9.
+     */
+    void closeUnannounced() {
+        stopGate = null;
+        close(false);
+    }
+
+    /**
      * Stops the node, leaving the consumer group when {@code leaveGroup} (its partitions move to the
      * other nodes at once: a node removed for good) or staying a member until its session times out
      * (a restart). Kafka Streams gets at most SHUTDOWN_TIMEOUT_MS to close.
      */
     public void close(boolean leaveGroup) {
+        long stopBegan = System.nanoTime();
+        boolean seenStopping = !leaveGroup && stopGate != null && peerFencer != null && hasPeers();
         if (stopGate != null) {
             // New requests are turned away (503, port still open); those in flight finish first.
             try {
@@ -299,6 +315,11 @@ public final class BalanceNode implements AutoCloseable {
                     (System.nanoTime() - started) / 1_000_000, leaveGroup ? "left" : "still a member of");
             streams = null;
         }
+        if (seenStopping) {
+            // The other nodes poll /ready every PeerFencer.POLL_MS; one that never saw this stop would take the
+            // closed port for a kill and remove this node from the group, moving its partitions for a restart.
+            lingerStopping(stopBegan);
+        }
         // Only now that stream processing is closed does the port close.
         if (http != null) {
             try {
@@ -316,6 +337,28 @@ public final class BalanceNode implements AutoCloseable {
         if (dispatch != null) {
             dispatch.shutdownNow();
             dispatch = null;
+        }
+    }
+
+    /** How long a clean stop answers 503 STOPPING at least, so every other node's poll sees it. */
+    static final long STOPPING_VISIBLE_MS = PeerFencer.POLL_MS * 3 / 2;
+
+    private boolean hasPeers() {
+        try {
+            return streams != null && !peers(streams, new HostInfo(config.advertisedHost(), config.advertisedPort())).isEmpty();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static void lingerStopping(long stopBegan) {
+        long left = STOPPING_VISIBLE_MS - (System.nanoTime() - stopBegan) / 1_000_000;
+        if (left > 0) {
+            try {
+                Thread.sleep(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -40,6 +40,9 @@ import java.util.Map;
  *                            its partitions move at once (a node removed for good); by default it stays a member
  *                            until SESSION_TIMEOUT_MS, so a restart within it moves nothing
  * @param shutdownTimeoutMs   SHUTDOWN_TIMEOUT_MS (30000): longest wait for Kafka Streams to close on a clean stop
+ * @param evictDeadNodes      EVICT_DEAD_NODES (true): a node that finds another refusing connections (killed, not
+ *                            stopped cleanly) removes it from the consumer group, so its partitions move to the
+ *                            standbys at once instead of after SESSION_TIMEOUT_MS
  */
 public record NodeConfig(
         int httpPort,
@@ -61,7 +64,8 @@ public record NodeConfig(
         int metricsPort,
         TlsFiles tls,
         boolean leaveGroupOnShutdown,
-        long shutdownTimeoutMs) {
+        long shutdownTimeoutMs,
+        boolean evictDeadNodes) {
 
     private static final long MIB = 1024L * 1024;
     /**
@@ -165,7 +169,8 @@ public record NodeConfig(
                 intValue(env, "METRICS_PORT", 0),
                 TlsFiles.fromEnv(env),
                 Boolean.parseBoolean(env.getOrDefault("LEAVE_GROUP_ON_SHUTDOWN", "false").trim()),
-                longValue(env, "SHUTDOWN_TIMEOUT_MS", 30_000));
+                longValue(env, "SHUTDOWN_TIMEOUT_MS", 30_000),
+                !"false".equalsIgnoreCase(env.getOrDefault("EVICT_DEAD_NODES", "true").trim()));
     }
 
     /**

@@ -157,6 +157,49 @@ class MultiNodeIT {
     }
 
     @Test
+    void shouldMoveAKilledNodesPartitionsToTheOthersLongBeforeItsSessionTimesOut() {
+        // Given three nodes (static members, one standby each) with a session far longer than this test waits,
+        // and a funded account owned by A
+        String cluster = NodeFixture.newCluster();
+        int portA = NodeFixture.freePort();
+        int portB = NodeFixture.freePort();
+        int portC = NodeFixture.freePort();
+        Map<String, String> settings = Map.of("STANDBY_REPLICAS", "1", "TOPIC_PARTITIONS", "6",
+                "SESSION_TIMEOUT_MS", "120000");
+        BalanceNode a = start(NodeFixture.env(broker, cluster, portA, settings));
+        start(NodeFixture.env(broker, cluster, portB, settings));
+        BalanceNode c = start(NodeFixture.env(broker, cluster, portC, settings));
+        NodeFixture.awaitStableAssignment(nodes);
+        long account = accountOwnedBy(c, portA);
+        assertThat(post(portC, "/api/v1/balance/change", change("kill-1", account, "BTC", "DEPOSIT", "4")).status())
+                .isEqualTo(200);
+        // B and C have learned A's member ids from its /ready (they poll it every second)
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(portA, "/ready").body().path("group_instance_ids").size() > 0);
+
+        // When A dies without a word (no 503 STOPPING first, still a member of the group, its port closed)
+        long killed = System.nanoTime();
+        a.closeUnannounced();
+        nodes.remove(a);
+
+        // Then the others remove it from the group and decide its account's changes within seconds, from the
+        // standby's copy (nothing lost), while its session (120 s) would have kept them waiting
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() ->
+                post(portC, "/api/v1/balance/change", change("kill-2", account, "BTC", "DEPOSIT", "1")).status() == 200);
+        long movedMs = (System.nanoTime() - killed) / 1_000_000;
+        System.out.printf("killed node's partitions decided again %d ms after the kill%n", movedMs);
+        Answer read = get(portB, "/api/v1/balance/" + account + "/BTC");
+        assertThat(read.status()).as(read.body().toString()).isEqualTo(200);
+        assertThat(read.body().at("/balance/available").asText()).isEqualTo("5.00000000");
+        assertThat(evictions(portB) + evictions(portC)).as("removals of A from the group").isPositive();
+    }
+
+    private static long evictions(int port) {
+        java.util.regex.Matcher count = java.util.regex.Pattern.compile("balance_peer_evictions_total(?:\\{[^}]*})? ([0-9.E]+)")
+                .matcher(get(port, "/metrics").raw().body());
+        return count.find() ? (long) Double.parseDouble(count.group(1)) : 0;
+    }
+
+    @Test
     void shouldApplyATransferPostedToANodeThatOwnsNeitherAccount() {
         // Given two nodes, and a source and a destination both owned by B (and a second destination owned by A)
         String cluster = NodeFixture.newCluster();

@@ -148,6 +148,7 @@ public final class HttpApi {
         body.put("state", report.state());
         report.owned().forEach(body.putArray("partitions")::add);
         report.transactionalIds().forEach(body.putArray("transactional_ids")::add);
+        report.groupInstanceIds().forEach(body.putArray("group_instance_ids")::add);
         if (!report.ready()) {
             report.notServing().forEach(body.putArray("not_serving")::add);
             var restoring = body.putArray("restoring");

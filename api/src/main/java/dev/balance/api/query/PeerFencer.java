@@ -15,9 +15,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.MemberToRemove;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -41,36 +47,60 @@ import org.slf4j.LoggerFactory;
  * of its tasks (exactly-once keeps everything correct); to keep it from happening, a node's HTTP
  * port is open before its stream threads produce and stays open until they are closed, and the
  * refusal is confirmed by a fresh connection attempt just before fencing.
+ *
+ * <p>A dead node also keeps its partitions: as a static member of the consumer group it stays in
+ * the group until its session times out, and its partitions wait for it that long. So, once its
+ * transactions are fenced, the node is removed from the group (its group instance ids, also from
+ * {@code /ready}), which starts a rebalance at once: the nodes with warm standby copies of its
+ * partitions take them over within seconds, and the dead node, when it starts again, joins as a
+ * new member. A node seen stopping cleanly (its {@code /ready} answered 503 {@code STOPPING}) is
+ * fenced but not removed: that is a restart, whose partitions wait for it without a rebalance.
+ * Removing a live member by mistake costs a rebalance, never correctness.
  */
 public final class PeerFencer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeerFencer.class);
-    static final long POLL_MS = 1_000;
+    public static final long POLL_MS = 1_000;
     private static final int PROBE_TIMEOUT_MS = 300;
+    private static final long EVICT_TIMEOUT_MS = 10_000;
 
     private final Properties producerBase;
     private final Supplier<Set<String>> peers;
     private final Forwarder forwarder;
     private final ObjectMapper mapper = new ObjectMapper();
     private final Map<String, List<String>> idsByPeer = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> memberIdsByPeer = new ConcurrentHashMap<>();
     /** Nodes fenced since they were last seen answering: a dead process opens no new transaction. */
     private final Set<String> fenced = ConcurrentHashMap.newKeySet();
+    /** Nodes last seen stopping cleanly: a restart, not a death. */
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+    /** The consumer group the nodes are members of, or null when dead nodes are left to their session timeout. */
+    private final String groupId;
+    private Admin admin;
     private final ScheduledExecutorService poller;
     private final ExecutorService fencing;
     private final Counter fences;
+    private final Counter evictions;
 
     /**
      * @param producerBase bootstrap servers and security settings of the cluster's Kafka clients
      * @param peers        the host:port of every other node of the group, as the metadata knows them
+     * @param groupId      the nodes' consumer group (application id) to remove a dead node from, or null
+     *                     to leave it there until its session times out
      */
-    public PeerFencer(Properties producerBase, Supplier<Set<String>> peers, Forwarder forwarder, MeterRegistry registry) {
+    public PeerFencer(Properties producerBase, Supplier<Set<String>> peers, Forwarder forwarder, MeterRegistry registry,
+                      String groupId) {
         this.producerBase = producerBase;
+        this.groupId = groupId;
         this.peers = peers;
         this.forwarder = forwarder;
         this.poller = Executors.newSingleThreadScheduledExecutor(daemon("peer-poll"));
         this.fencing = Executors.newSingleThreadExecutor(daemon("peer-fence"));
         this.fences = Counter.builder("balance_peer_fences")
                 .description("Transactions of a dead node aborted by this node (its producer ids fenced)")
+                .register(registry);
+        this.evictions = Counter.builder("balance_peer_evictions")
+                .description("Dead nodes this node removed from the consumer group, so their partitions moved at once")
                 .register(registry);
         forwarder.onRefused(this::suspect);
     }
@@ -85,6 +115,11 @@ public final class PeerFencer implements AutoCloseable {
         return idsByPeer.getOrDefault(hostPort, List.of());
     }
 
+    /** The group instance ids last learned from the node at host:port. */
+    List<String> knownMemberIds(String hostPort) {
+        return memberIdsByPeer.getOrDefault(hostPort, List.of());
+    }
+
     private void poll() {
         Set<String> current;
         try {
@@ -95,26 +130,45 @@ public final class PeerFencer implements AutoCloseable {
         for (String peer : current) {
             forwarder.forward(peer, "GET", "/ready", new byte[0]).whenComplete((response, error) -> {
                 if (response != null) {
-                    learn(peer, response.body());
+                    learn(peer, response.status(), response.body());
                 }
                 // A refusal was already reported through the forwarder's listener.
             });
         }
     }
 
-    void learn(String peer, byte[] readyBody) {
+    /** What the node at {@code peer} answered to {@code GET /ready}. */
+    void learn(String peer, int status, byte[] readyBody) {
         try {
-            JsonNode ids = mapper.readTree(readyBody).get("transactional_ids");
-            if (ids != null && ids.isArray() && !ids.isEmpty()) {
-                List<String> list = new ArrayList<>();
-                ids.forEach(id -> list.add(id.asText()));
-                idsByPeer.put(peer, List.copyOf(list));
+            JsonNode body = mapper.readTree(readyBody);
+            if (status == 503 && "STOPPING".equals(body.path("error").asText())) {
+                // A clean stop: when its port closes, fence it (harmless) but leave it in the group.
+                stopping.add(peer);
+                return;
             }
-            // It answers: should it die again, its transactions are to be fenced again.
+            List<String> ids = texts(body.get("transactional_ids"));
+            if (!ids.isEmpty()) {
+                idsByPeer.put(peer, ids);
+            }
+            List<String> members = texts(body.get("group_instance_ids"));
+            if (!members.isEmpty()) {
+                memberIdsByPeer.put(peer, members);
+            }
+            // It answers: should it die again, its transactions are to be fenced again, its membership ended.
             fenced.remove(peer);
+            stopping.remove(peer);
         } catch (IOException | RuntimeException e) {
             // Not a node of this release (or not answering JSON): nothing learned.
         }
+    }
+
+    private static List<String> texts(JsonNode array) {
+        if (array == null || !array.isArray()) {
+            return List.of();
+        }
+        List<String> list = new ArrayList<>();
+        array.forEach(id -> list.add(id.asText()));
+        return List.copyOf(list);
     }
 
     /** A node refused a connection: fence its transactions, once per death, if it still refuses. */
@@ -158,6 +212,38 @@ public final class PeerFencer implements AutoCloseable {
         }
         LOG.warn("node {} refuses connections: aborted its open transactions (transactional ids {}) in {} ms so the "
                 + "partitions it wrote to go on", peer, ids, (System.nanoTime() - started) / 1_000_000);
+        List<String> members = memberIdsByPeer.getOrDefault(peer, List.of());
+        if (groupId != null && !members.isEmpty() && !stopping.contains(peer) && !accepts(peer)) {
+            evict(peer, members);
+        }
+    }
+
+    /**
+     * Removes a dead node's static members from the group, which rebalances it now rather than when
+     * their sessions time out. Another node may have removed them first (unknown member): fine.
+     */
+    void evict(String peer, List<String> members) {
+        long started = System.nanoTime();
+        try {
+            if (admin == null) {
+                Properties props = new Properties();
+                props.putAll(producerBase);
+                props.put(AdminClientConfig.CLIENT_ID_CONFIG, "peer-evict");
+                admin = Admin.create(props);
+            }
+            List<MemberToRemove> remove = members.stream().map(MemberToRemove::new).toList();
+            admin.removeMembersFromConsumerGroup(groupId, new RemoveMembersFromConsumerGroupOptions(remove))
+                    .all().get(EVICT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            evictions.increment();
+            LOG.warn("node {} refuses connections: removed its members {} from group {} in {} ms, so its partitions "
+                    + "move to the nodes with standby copies now", peer, members, groupId,
+                    (System.nanoTime() - started) / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            LOG.info("node {} refuses connections; its members {} were not removed from group {} (removed already, "
+                    + "or left to their session timeout): {}", peer, members, groupId, e.toString());
+        }
     }
 
     /** True when something listens on host:port (a refused or failed attempt is false). */
@@ -179,6 +265,13 @@ public final class PeerFencer implements AutoCloseable {
     public void close() {
         poller.shutdownNow();
         fencing.shutdownNow();
+        try {
+            if (fencing.awaitTermination(EVICT_TIMEOUT_MS, TimeUnit.MILLISECONDS) && admin != null) {
+                admin.close(java.time.Duration.ofSeconds(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {

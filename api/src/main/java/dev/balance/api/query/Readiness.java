@@ -39,9 +39,11 @@ public final class Readiness implements StateRestoreListener {
      * @param owned       input partitions the assignment gives this node (active tasks)
      * @param notServing  owned partitions it cannot serve yet (task not running, store not open or restoring)
      * @param restoring   restores under way, by partition
+     * @param transactionalIds  its stream threads' transactional ids (the other nodes fence them should it die)
+     * @param groupInstanceIds  its stream threads' static member ids (the other nodes remove them should it die)
      */
     public record Report(boolean ready, String state, List<Integer> owned, List<Integer> notServing,
-                         List<Restoring> restoring, List<String> transactionalIds) {
+                         List<Restoring> restoring, List<String> transactionalIds, List<String> groupInstanceIds) {
     }
 
     private static final class Progress {
@@ -57,6 +59,7 @@ public final class Readiness implements StateRestoreListener {
     private final HostInfo self;
     private final String changesTopic;
     private final StateRestoreListener observer;
+    private final String groupInstanceId;
     private final ConcurrentMap<Integer, Progress> restoring = new ConcurrentHashMap<>();
     private final AtomicLong rebalances = new AtomicLong();
     private volatile KafkaStreams streams;
@@ -64,8 +67,11 @@ public final class Readiness implements StateRestoreListener {
     /**
      * @param observer told of every restore callback after this class recorded it (tests pause a
      *                 restore there), or null
+     * @param groupInstanceId the node's static membership id (NODE_ID), or null for a dynamic member
      */
-    public Readiness(ActiveStores activeStores, HostInfo self, String changesTopic, StateRestoreListener observer) {
+    public Readiness(ActiveStores activeStores, HostInfo self, String changesTopic, StateRestoreListener observer,
+                     String groupInstanceId) {
+        this.groupInstanceId = groupInstanceId;
         this.activeStores = activeStores;
         this.self = self;
         this.changesTopic = changesTopic;
@@ -96,7 +102,7 @@ public final class Readiness implements StateRestoreListener {
     public Report report() {
         KafkaStreams instance = streams;
         if (instance == null) {
-            return new Report(false, "NOT_STARTED", List.of(), List.of(), List.of(), List.of());
+            return new Report(false, "NOT_STARTED", List.of(), List.of(), List.of(), List.of(), List.of());
         }
         KafkaStreams.State state = instance.state();
         TreeSet<Integer> owned = new TreeSet<>();
@@ -128,7 +134,32 @@ public final class Readiness implements StateRestoreListener {
         restores.forEach(restore -> notServing.add(restore.partition()));
         boolean ready = state == KafkaStreams.State.RUNNING && notServing.isEmpty();
         return new Report(ready, state.name(), List.copyOf(owned), List.copyOf(notServing), List.copyOf(restores),
-                transactionalIds(instance));
+                transactionalIds(instance), groupInstanceIds(instance, groupInstanceId));
+    }
+
+    private static final java.util.regex.Pattern STREAM_THREAD = java.util.regex.Pattern.compile("-StreamThread-(\\d+)$");
+
+    /**
+     * The static member ids of this node's stream threads: Kafka Streams gives thread n's consumer
+     * the group instance id {@code <group.instance.id>-<n>}. Empty for a dynamic member.
+     */
+    static List<String> groupInstanceIds(KafkaStreams instance, String groupInstanceId) {
+        if (groupInstanceId == null) {
+            return List.of();
+        }
+        List<String> ids = new ArrayList<>();
+        try {
+            for (org.apache.kafka.streams.ThreadMetadata thread : instance.metadataForLocalThreads()) {
+                java.util.regex.Matcher matcher = STREAM_THREAD.matcher(thread.threadName());
+                if (matcher.find()) {
+                    ids.add(groupInstanceId + "-" + matcher.group(1));
+                }
+            }
+        } catch (RuntimeException e) {
+            // Not started or closing: no ids to give.
+        }
+        java.util.Collections.sort(ids);
+        return ids;
     }
 
     private static final java.util.regex.Pattern THREAD_PRODUCER =

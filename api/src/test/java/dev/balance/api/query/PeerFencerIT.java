@@ -68,8 +68,8 @@ class PeerFencerIT {
             dead.send(new ProducerRecord<>(TOPIC, "open".getBytes(StandardCharsets.UTF_8))).get();
             dead.flush();
             assertThat(committedEnd()).as("the open transaction holds the partition's stable end").isZero();
-            fencer = new PeerFencer(base(), () -> Set.of(deadNode), forwarder, new SimpleMeterRegistry());
-            fencer.learn(deadNode, "{\"transactional_ids\":[\"node-x-1\"]}".getBytes(StandardCharsets.UTF_8));
+            fencer = new PeerFencer(base(), () -> Set.of(deadNode), forwarder, new SimpleMeterRegistry(), null);
+            fencer.learn(deadNode, 200, "{\"transactional_ids\":[\"node-x-1\"]}".getBytes(StandardCharsets.UTF_8));
 
             // When a forward to it is refused
             forwarder.forward(deadNode, "GET", "/ready", new byte[0]).handle((r, e) -> null).get();
@@ -92,8 +92,8 @@ class PeerFencerIT {
             producer.initTransactions();
             producer.beginTransaction();
             producer.send(new ProducerRecord<>(TOPIC, "open".getBytes(StandardCharsets.UTF_8))).get();
-            fencer = new PeerFencer(base(), () -> Set.of(aliveNode), forwarder, new SimpleMeterRegistry());
-            fencer.learn(aliveNode, "{\"transactional_ids\":[\"node-y-1\"]}".getBytes(StandardCharsets.UTF_8));
+            fencer = new PeerFencer(base(), () -> Set.of(aliveNode), forwarder, new SimpleMeterRegistry(), null);
+            fencer.learn(aliveNode, 200, "{\"transactional_ids\":[\"node-y-1\"]}".getBytes(StandardCharsets.UTF_8));
 
             // When it is suspected (as after a refusal a moment ago) and the fencing thread has run
             fencer.suspect(aliveNode);
