@@ -9,10 +9,11 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The benchmark tool: {@code Bench <mode> [--option value ...]}. Modes: {@code topology},
- * {@code http-single}, {@code http-batch}, {@code http-read}, {@code e2e} (all against a real broker; e2e
- * also MySQL and Redis) and {@code jmh} (run by the script through JMH's own main). Each mode prints its
- * settings and figures and writes {@code bench-results/<mode>-<yyyyMMdd-HHmmss>.json}; a result with a
- * {@code failed} field (e2e: the stores differ from the node) is written, then the tool exits with 1.
+ * {@code http-single}, {@code http-batch}, {@code http-read}, {@code e2e}, {@code restart} (all against a
+ * real broker; e2e also MySQL and Redis) and {@code jmh} (run by the script through JMH's own main). Each
+ * mode prints its settings and figures and writes {@code bench-results/<mode>-<yyyyMMdd-HHmmss>.json}; a
+ * result with a {@code failed} field (e2e: the stores differ from the node; restart: a sampled balance is
+ * wrong after a restart) is written, then the tool exits with 1.
  *
  * <p>Environment: KAFKA_BOOTSTRAP_SERVERS (127.0.0.1:9092), read once here.
  */
@@ -70,6 +71,11 @@ public final class Bench {
                     resultsDir = settings.target().resultsDir();
                     result = new E2eBench(settings, out).run(runId);
                 }
+                case "restart" -> {
+                    RestartBench.Settings settings = RestartBench.Settings.from(args, env);
+                    resultsDir = settings.target().resultsDir();
+                    result = new RestartBench(settings, out).run(runId);
+                }
                 default -> throw new IllegalArgumentException("unknown mode " + args.mode());
             }
         } catch (IllegalArgumentException e) {
@@ -121,6 +127,11 @@ public final class Bench {
                                --sample-s 10, catch-up time, then every balance compared (node, MySQL, Redis)
                                --batch-concurrency 4 --batch-size 1000 --single-concurrency 8 --accounts 100000
                                --duration-s 300 --warmup-s 30 --drain-timeout-s 600 --keep-stores
+                  restart      one node process: fund accounts, then restart it three times (kill -9, clean
+                               stop, kill -9 with its state wiped): time to /ready, records restored, RSS,
+                               state on disk; a sample of balances checked after each restart
+                               --accounts 1000000 --sample 1000 --write-buffer-mb N --cache-mb N (default:
+                               the node's) --ready-timeout-s 600 --stop-timeout-s 60 --keep-topics
                   jmh          the processor's hot path under JMH (scripts/bench jmh [JMH options])
                 common: --bootstrap host:port --results-dir bench-results --state-dir data/bench
                 """;

@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -127,6 +128,21 @@ final class BenchKafka implements AutoCloseable {
     String deleteGroups(List<String> groupIds) {
         try {
             get(admin.deleteConsumerGroups(groupIds).all(), "delete groups " + groupIds);
+            return null;
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Removes every member from a consumer group whose members are all stopped (static members stay
+     * until their session times out, and a group with members cannot be deleted); returns the problem
+     * when the broker refused.
+     */
+    String removeMembers(String groupId) {
+        try {
+            get(admin.removeMembersFromConsumerGroup(groupId, new RemoveMembersFromConsumerGroupOptions()).all(),
+                    "remove the members of " + groupId);
             return null;
         } catch (IllegalStateException e) {
             return e.getMessage();

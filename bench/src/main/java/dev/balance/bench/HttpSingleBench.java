@@ -149,9 +149,9 @@ final class HttpSingleBench {
     /**
      * Funds every account with one deposit, through the batch endpoint with a batch in flight on each
      * of {@code connections} connections; waits for every verdict (a batch answers when all of its
-     * items are decided). Not measured.
+     * items are decided). Not measured; the phase says how long it took.
      */
-    static void prefill(LeanHttpLoad load, int connections, ChangeBodies bodies, int accounts, PrintStream out) {
+    static LeanHttpLoad.Phase prefill(LeanHttpLoad load, int connections, ChangeBodies bodies, int accounts, PrintStream out) {
         AtomicLong next = new AtomicLong(1);
         String host = load.hostHeader();
         long batches = (accounts + PREFILL_BATCH_SIZE - 1) / PREFILL_BATCH_SIZE;
@@ -167,6 +167,7 @@ final class HttpSingleBench {
             throw new IllegalStateException("prefill failed: statuses " + phase.statuses() + ", errors " + phase.errors());
         }
         out.printf("prefill: %,d accounts funded in %.1f s%n", accounts, phase.elapsedS());
+        return phase;
     }
 
     private Map<String, Object> fixed(LeanHttpLoad load, LeanHttpLoad.Requests changes) {

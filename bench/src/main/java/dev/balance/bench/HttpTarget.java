@@ -273,7 +273,7 @@ final class HttpTarget implements AutoCloseable {
         throw new IllegalStateException("the node at " + base + " was not ready within " + READY_TIMEOUT_MS + " ms: " + last);
     }
 
-    private static int freePort() {
+    static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (IOException e) {
