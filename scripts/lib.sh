@@ -13,7 +13,7 @@ app_classpath() {
     # One reactor run, so sibling modules resolve to their freshly built jars. Every module of the
     # reactor writes the file in turn; the requested module comes last, so its classpath remains.
     (cd "$root" && mvn -q -B package dependency:build-classpath -DskipTests -pl "$module" -am \
-        -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime >&2) || { echo "build failed" >&2; return 1; }
+        -Dmdep.outputFile="$cp_file" -DincludeScope=runtime >&2) || { echo "build failed" >&2; return 1; }
     touch "$stamp"
   fi
   local jar; jar="$(ls "$root/$module"/target/"$module"-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | head -1)"
