@@ -55,19 +55,41 @@ public final class QueryRoutes {
         if (!currencies.contains(currency)) {
             throw ApiException.validation("unknown currency", Map.of("currency_code", "is not a registered currency"));
         }
-        Read read = locate(ctx, accountId);
-        if (read == null) {
-            return;
+        try {
+            Read read = locate(ctx, accountId);
+            if (read == null) {
+                return;
+            }
+            if (!read.stale()) {
+                HttpApi.write(ctx, 200, balanceBody(read.partition(), accountId, currency));
+                return;
+            }
+            ObjectNode body = mapper.createObjectNode();
+            body.put("success", true);
+            body.set("balance", responses.balance(accountId, currency,
+                    balanceOrZero(read.partition(), accountId, currency, true)));
+            read.annotate(body, stores);
+            HttpApi.send(ctx, 200, body);
+        } catch (ApiException e) {
+            staleElsewhere(ctx, e, accountId);
         }
-        if (!read.stale()) {
-            HttpApi.write(ctx, 200, balanceBody(read.partition(), accountId, currency));
-            return;
+    }
+
+    /**
+     * A stale read this node could not serve (a rebalance: owners unknown, its copy moved or not
+     * open) is asked of the other nodes that held a copy in the last assignment seen, in turn;
+     * anything else, or a read with no such node, fails with {@code failure}. Only for reads sent
+     * here by a client: a forwarded one is answered from this node's copy or not at all.
+     */
+    private void staleElsewhere(Context ctx, ApiException failure, long accountId) {
+        if (failure.status() != 503 || !Requests.allowStale(ctx) || requests.forwarded(ctx)) {
+            throw failure;
         }
-        ObjectNode body = mapper.createObjectNode();
-        body.put("success", true);
-        body.set("balance", responses.balance(accountId, currency, balanceOrZero(read.partition(), accountId, currency, true)));
-        read.annotate(body, stores);
-        HttpApi.send(ctx, 200, body);
+        List<String> copies = ownership.lastKnownCopiesElsewhere(accountId);
+        if (copies.isEmpty()) {
+            throw failure;
+        }
+        ctx.future(() -> forwardToAnyCopy(ctx, copies, 0, pathOf(ctx, accountId) + "?allow_stale=true"));
     }
 
     /** The answer to a fresh read of one balance from this node's store (the hottest read: text, no tree). */
@@ -100,15 +122,19 @@ public final class QueryRoutes {
 
     public void balances(Context ctx) {
         long accountId = Requests.accountId(ctx, "account_id");
-        Read read = locate(ctx, accountId);
-        if (read == null) {
-            return;
+        try {
+            Read read = locate(ctx, accountId);
+            if (read == null) {
+                return;
+            }
+            if (!read.stale()) {
+                HttpApi.write(ctx, 200, balancesBody(read.partition(), accountId));
+                return;
+            }
+            HttpApi.send(ctx, 200, balancesBody(read, accountId));
+        } catch (ApiException e) {
+            staleElsewhere(ctx, e, accountId);
         }
-        if (!read.stale()) {
-            HttpApi.write(ctx, 200, balancesBody(read.partition(), accountId));
-            return;
-        }
-        HttpApi.send(ctx, 200, balancesBody(read, accountId));
     }
 
     /** The answer to a fresh read of all balances of an account from this node's store. */
@@ -145,11 +171,17 @@ public final class QueryRoutes {
             throw ApiException.validation("transaction_id is not valid",
                     Map.of("transaction_id", "must be 1-64 characters of [A-Za-z0-9._:-]"));
         }
-        Read read = locate(ctx, accountId);
-        if (read == null) {
+        ObjectNode body;
+        try {
+            Read read = locate(ctx, accountId);
+            if (read == null) {
+                return;
+            }
+            body = transactionBody(read, accountId, transactionId);
+        } catch (ApiException e) {
+            staleElsewhere(ctx, e, accountId);
             return;
         }
-        ObjectNode body = transactionBody(read, accountId, transactionId);
         if (body == null) {
             throw new ApiException(404, "NOT_FOUND", "no transaction " + transactionId + " on account " + accountId
                     + " (unknown, not decided yet, or past retention)");

@@ -36,6 +36,12 @@ public final class Ownership {
     /** Grows at every invalidation; a snapshot built across one is not kept. */
     private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
     private static final int PARTITION_COUNT_PROBES = 8;
+    /**
+     * Per partition, the other nodes that held a copy of it (the active one first, then the standbys) in
+     * the last complete assignment. Unlike the snapshot it outlives a rebalance: a stale read that this
+     * node cannot serve during one is asked of them.
+     */
+    private volatile java.util.List<java.util.List<String>> lastCopies = java.util.List.of();
 
     /** Active owner per partition of the input topic, and this node's standby partitions. */
     private record Snapshot(HostInfo[] active, boolean[] standbyHere) {
@@ -201,9 +207,42 @@ public final class Ownership {
         boolean complete = Arrays.stream(active).allMatch(host -> host != null && host.port() > 0);
         if (complete && partitionCountConfirmed(partitions)) {
             knownPartitions = partitions;
+            lastCopies = copiesElsewhere(clients, partitions);
             return new Snapshot(active, standbyHere);
         }
         return null;
+    }
+
+    private java.util.List<java.util.List<String>> copiesElsewhere(java.util.Collection<StreamsMetadata> clients,
+                                                                  int partitions) {
+        java.util.List<java.util.List<String>> copies = new java.util.ArrayList<>();
+        for (int partition = 0; partition < partitions; partition++) {
+            copies.add(new java.util.ArrayList<>());
+        }
+        for (boolean actives : new boolean[] {true, false}) {
+            for (StreamsMetadata client : clients) {
+                HostInfo host = client.hostInfo();
+                if (host.equals(self) || host.port() <= 0) {
+                    continue;
+                }
+                for (TopicPartition partition : actives ? client.topicPartitions() : client.standbyTopicPartitions()) {
+                    if (partition.topic().equals(changesTopic) && partition.partition() < partitions) {
+                        copies.get(partition.partition()).add(host.host() + ":" + host.port());
+                    }
+                }
+            }
+        }
+        return copies.stream().map(java.util.List::copyOf).toList();
+    }
+
+    /**
+     * The other nodes that held a copy of the account's partition in the last complete assignment
+     * this node saw, the active one first; empty before the first. For stale reads only: during a
+     * rebalance it may be out of date, and the node asked answers from whatever copy it still has.
+     */
+    public java.util.List<String> lastKnownCopiesElsewhere(long accountId) {
+        java.util.List<java.util.List<String>> copies = lastCopies;
+        return copies.isEmpty() ? java.util.List.of() : copies.get(partitionOf(accountId, copies.size()));
     }
 
     /**

@@ -398,19 +398,25 @@ final class Load {
     /**
      * Readers read a random balance from a random node. In the fault scenarios with a node kill only
      * (kill-once, kill-every) they read with {@code allow_stale=true}, as a client that can live with
-     * a standby's copy would, and a node that refuses the connection is skipped for the next one at
-     * once: such a read fails only when a node that answered refused it.
+     * a standby's copy would, from the nodes whose /ready answered 200 first (as a load balancer with
+     * a readiness check would send them), and a node that refuses the connection is skipped for the
+     * next one at once: such a read fails only when a node that answered refused it.
      */
     private void readerLoop() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         boolean stale = options.staleReads();
         while (generating) {
-            int first = random.nextInt(nodes.size());
+            List<URI> order = new ArrayList<>(nodes);
+            java.util.Collections.rotate(order, random.nextInt(order.size()));
+            if (stale) {
+                List<URI> ready = readyNodes;
+                order.sort(java.util.Comparator.comparing(node -> !ready.contains(node)));
+            }
             long account = 1 + random.nextInt(options.accounts());
             String currency = CURRENCIES.get(random.nextInt(CURRENCIES.size()));
             String path = "/api/v1/balance/" + account + "/" + currency + (stale ? "?allow_stale=true" : "");
-            for (int attempt = 0; attempt < (stale ? nodes.size() : 1); attempt++) {
-                URI node = nodes.get((first + attempt) % nodes.size());
+            for (int attempt = 0; attempt < (stale ? order.size() : 1); attempt++) {
+                URI node = order.get(attempt);
                 try {
                     HttpResponse<String> response = http.send(HttpRequest.newBuilder(node.resolve(path))
                             .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
