@@ -51,8 +51,9 @@ final class TopologyBench {
 
     static final Set<String> OPTIONS = Set.of("commands", "accounts", "partitions", "threads", "commit-interval-ms",
             "duplicates-per-mille", "seed", "warmup-commands", "warmup-s", "timeout-s", "skip-baseline", "profile", "keep-topics",
-            "bootstrap", "results-dir", "state-dir", "transfer-share", "zipf-s", "transactional-stores");
+            "bootstrap", "results-dir", "state-dir", "transfer-share", "zipf-s", "transactional-stores", "write-buffer-mb");
 
+    private static final long MIB = 1024L * 1024;
     /** How often the committed offsets are read. */
     private static final long SAMPLE_PERIOD_MS = 200;
     /** Steady state ends when this share of the input is committed (the tail is left out). */
@@ -63,7 +64,7 @@ final class TopologyBench {
     record Settings(long commands, int accounts, int partitions, int streamThreads, long commitIntervalMs,
                     int duplicatesPerMille, long seed, long warmupCommands, double warmupS, long timeoutS,
                     boolean skipBaseline, boolean profile, boolean keepTopics, String bootstrapServers, Path resultsDir, Path stateDir,
-                    double transferShare, double zipfS, boolean transactionalStores) {
+                    double transferShare, double zipfS, boolean transactionalStores, long writeBufferMb) {
 
         static Settings from(Args args, String defaultBootstrap) {
             args.requireKnown(OPTIONS);
@@ -76,7 +77,11 @@ final class TopologyBench {
                     args.text("bootstrap", defaultBootstrap), Path.of(args.text("results-dir", "bench-results")),
                     Path.of(args.text("state-dir", "data/bench")), args.doubleValue("transfer-share", 0),
                     args.doubleValue("zipf-s", 0),
-                    !"false".equalsIgnoreCase(args.text("transactional-stores", "true")));
+                    !"false".equalsIgnoreCase(args.text("transactional-stores", "true")),
+                    args.longValue("write-buffer-mb", StreamsSettings.localDefaults("", "").rocksDbWriteBufferBytes() / MIB));
+            if (settings.writeBufferMb < 1) {
+                throw new IllegalArgumentException("--write-buffer-mb must be at least 1");
+            }
             if (settings.zipfS < 0 || Double.isNaN(settings.zipfS) || Double.isInfinite(settings.zipfS)) {
                 throw new IllegalArgumentException("--zipf-s must be 0 (no skewed pass) or a positive exponent");
             }
@@ -110,6 +115,7 @@ final class TopologyBench {
             map.put("transfer_share", transferShare);
             map.put("zipf_s", zipfS);
             map.put("transactional_stores", transactionalStores);
+            map.put("rocksdb_write_buffer_mb", writeBufferMb);
             return map;
         }
     }
@@ -216,6 +222,7 @@ final class TopologyBench {
                     .withTopics(topics).withStreamThreads(settings.streamThreads())
                     .withCommitIntervalMs(settings.commitIntervalMs())
                     .withTransactionalStores(settings.transactionalStores());
+            streams = streams.withRocksDbBudget(streams.rocksDbCacheBytes(), settings.writeBufferMb() * MIB);
             String labelPrefix = measured ? "" : "warm-up ";
             Run baseline = null;
             if (!settings.skipBaseline() && !skipBaseline) {
