@@ -71,6 +71,11 @@ public final class Bench {
                     resultsDir = settings.target().resultsDir();
                     result = new E2eBench(settings, out).run(runId);
                 }
+                case "idle" -> {
+                    IdleBench.Settings settings = IdleBench.Settings.from(args, env);
+                    resultsDir = settings.target().resultsDir();
+                    result = new IdleBench(settings, out).run(runId);
+                }
                 case "restart" -> {
                     RestartBench.Settings settings = RestartBench.Settings.from(args, env);
                     resultsDir = settings.target().resultsDir();
@@ -132,6 +137,8 @@ public final class Bench {
                                state on disk; a sample of balances checked after each restart
                                --accounts 1000000 --sample 1000 --write-buffer-mb N --cache-mb N (default:
                                the node's) --ready-timeout-s 600 --stop-timeout-s 60 --keep-topics
+                  idle         one node process and its broker with no load (one balance read a second):
+                               their CPU as a share of one core --settle-s 120 --measure-s 60
                   jmh          the processor's hot path under JMH (scripts/bench jmh [JMH options])
                 common: --bootstrap host:port --results-dir bench-results --state-dir data/bench
                 """;

@@ -246,7 +246,8 @@ final class CpuAccount {
     }
 
     /** User and system CPU of a process from {@code /proc/<pid>/stat}; -1 without a pid or when unreadable. */
-    private long processNanos(Long pid) {
+    /** CPU time of a process of this machine so far, from /proc; -1 when unknown. */
+    long processNanos(Long pid) {
         if (pid == null) {
             return -1;
         }
@@ -286,7 +287,7 @@ final class CpuAccount {
         return new long[] {total - idle, total};
     }
 
-    private static Long parsePositive(String text) {
+    static Long parsePositive(String text) {
         if (text == null || text.isBlank()) {
             return null;
         }

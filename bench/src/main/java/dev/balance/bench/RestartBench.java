@@ -122,7 +122,8 @@ final class RestartBench {
         Path runDir = settings.target().stateDir().resolve(runId).toAbsolutePath();
         Path stateDir = runDir.resolve("state");
         int port = HttpTarget.freePort();
-        Map<String, String> env = nodeEnv(runId, port, stateDir, runDir.resolve("logs"));
+        Map<String, String> env = nodeEnv(settings.target(), settings.writeBufferMb(), settings.cacheMb(), runId, port,
+                stateDir, runDir.resolve("logs"));
         NodeConfig config = NodeConfig.fromEnv(env);
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("heap", NodeProcess.HEAP);
@@ -177,7 +178,7 @@ final class RestartBench {
             try {
                 run.close();
             } finally {
-                cleanUp(runId, runDir);
+                cleanUp(settings.target(), runId, runDir, out);
             }
         }
     }
@@ -251,8 +252,10 @@ final class RestartBench {
         }
     }
 
-    private Map<String, String> nodeEnv(String runId, int port, Path stateDir, Path logDir) {
-        Map<String, String> env = new HashMap<>(settings.target().env());
+    /** The environment of a node process of a run (DEV_MODE, API only, the run's own ids, topics and folders). */
+    static Map<String, String> nodeEnv(HttpTarget.Settings target, Long writeBufferMb, Long cacheMb, String runId, int port,
+                                       Path stateDir, Path logDir) {
+        Map<String, String> env = new HashMap<>(target.env());
         // The probe does not sign requests: configured keys and secrets are left out of the node.
         env.remove("HMAC_SECRET");
         env.remove("API_KEYS");
@@ -268,12 +271,12 @@ final class RestartBench {
         env.put("TOPIC_PREFIX", runId + "-");
         env.put("STATE_DIR", stateDir.toString());
         env.put("LOG_DIR", logDir.toString());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", settings.target().bootstrapServers());
-        if (settings.writeBufferMb() != null) {
-            env.put("ROCKSDB_WRITE_BUFFER_MB", settings.writeBufferMb().toString());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", target.bootstrapServers());
+        if (writeBufferMb != null) {
+            env.put("ROCKSDB_WRITE_BUFFER_MB", writeBufferMb.toString());
         }
-        if (settings.cacheMb() != null) {
-            env.put("ROCKSDB_CACHE_MB", settings.cacheMb().toString());
+        if (cacheMb != null) {
+            env.put("ROCKSDB_CACHE_MB", cacheMb.toString());
         }
         return env;
     }
@@ -341,12 +344,13 @@ final class RestartBench {
         return null;
     }
 
-    private void cleanUp(String runId, Path runDir) {
+    /** Deletes a run's folder, and its topics and consumer group unless --keep-topics. */
+    static void cleanUp(HttpTarget.Settings target, String runId, Path runDir, PrintStream out) {
         Directories.deleteRecursively(runDir);
-        if (settings.target().keepTopics()) {
+        if (target.keepTopics()) {
             return;
         }
-        try (BenchKafka kafka = kafka()) {
+        try (BenchKafka kafka = new BenchKafka(target.bootstrapServers(), KafkaClientProperties.fromEnv(target.env()))) {
             out.println("deleted topics " + kafka.deleteTopicsStartingWith(runId + "-"));
             // The stopped node is still a static member until its session times out; the group goes only without it.
             String problem = kafka.removeMembers(runId);
