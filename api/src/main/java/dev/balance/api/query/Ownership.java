@@ -37,8 +37,8 @@ public final class Ownership {
     private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
     private static final int PARTITION_COUNT_PROBES = 8;
     /**
-     * Per partition, the other nodes that held a copy of it (the active one first, then the standbys) in
-     * the last complete assignment. Unlike the snapshot it outlives a rebalance: a stale read that this
+     * Per partition, the other nodes that held a copy of it (the active one first, then the standbys, then
+     * the remaining nodes) in the last complete assignment. Unlike the snapshot it outlives a rebalance: a stale read that this
      * node cannot serve during one is asked of them.
      */
     private volatile java.util.List<java.util.List<String>> lastCopies = java.util.List.of();
@@ -232,7 +232,17 @@ public final class Ownership {
                 }
             }
         }
-        return copies.stream().map(java.util.List::copyOf).toList();
+        // Then every other node: in a rebalance one of them may hold a copy the last assignment did not show
+        // (a warm-up replica, a task just moved), and it answers 503 if not.
+        java.util.Set<String> everyone = new java.util.LinkedHashSet<>();
+        copies.forEach(everyone::addAll);
+        java.util.List<java.util.List<String>> withRest = new java.util.ArrayList<>();
+        for (java.util.List<String> hosts : copies) {
+            java.util.LinkedHashSet<String> ordered = new java.util.LinkedHashSet<>(hosts);
+            ordered.addAll(everyone);
+            withRest.add(java.util.List.copyOf(ordered));
+        }
+        return java.util.List.copyOf(withRest);
     }
 
     /**
