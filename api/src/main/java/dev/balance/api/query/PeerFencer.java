@@ -115,11 +115,6 @@ public final class PeerFencer implements AutoCloseable {
         return idsByPeer.getOrDefault(hostPort, List.of());
     }
 
-    /** The group instance ids last learned from the node at host:port. */
-    List<String> knownMemberIds(String hostPort) {
-        return memberIdsByPeer.getOrDefault(hostPort, List.of());
-    }
-
     private void poll() {
         Set<String> current;
         try {
