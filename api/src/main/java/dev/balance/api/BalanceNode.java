@@ -275,7 +275,7 @@ public final class BalanceNode implements AutoCloseable {
      */
     public void close(boolean leaveGroup) {
         long stopBegan = System.nanoTime();
-        boolean seenStopping = !leaveGroup && stopGate != null && peerFencer != null && hasPeers();
+        boolean announceStop = !leaveGroup && stopGate != null && peerFencer != null && hasPeers();
         if (stopGate != null) {
             // New requests are turned away (503, port still open); those in flight finish first.
             try {
@@ -315,7 +315,7 @@ public final class BalanceNode implements AutoCloseable {
                     (System.nanoTime() - started) / 1_000_000, leaveGroup ? "left" : "still a member of");
             streams = null;
         }
-        if (seenStopping) {
+        if (announceStop) {
             // The other nodes poll /ready every PeerFencer.POLL_MS; one that never saw this stop would take the
             // closed port for a kill and remove this node from the group, moving its partitions for a restart.
             lingerStopping(stopBegan);
