@@ -173,8 +173,14 @@ class MultiNodeIT {
         long account = accountOwnedBy(c, portA);
         assertThat(post(portC, "/api/v1/balance/change", change("kill-1", account, "BTC", "DEPOSIT", "4")).status())
                 .isEqualTo(200);
-        // B and C have learned A's member ids from its /ready (they poll it every second)
-        await().atMost(Duration.ofSeconds(30)).until(() -> get(portA, "/ready").body().path("group_instance_ids").size() > 0);
+        // The member ids each node publishes in /ready are exactly the group's static members as the broker knows
+        // them (the others remove a dead node by these ids, so a naming mismatch would silently disable it)
+        java.util.Set<String> published = new java.util.TreeSet<>();
+        for (int port : new int[] {portA, portB, portC}) {
+            get(port, "/ready").body().path("group_instance_ids").forEach(id -> published.add(id.asText()));
+        }
+        assertThat(published).hasSize(3);
+        assertThat(groupInstanceIds(cluster)).isEqualTo(published);
 
         // When A dies without a word (no 503 STOPPING first, still a member of the group, its port closed)
         long killed = System.nanoTime();
@@ -191,6 +197,17 @@ class MultiNodeIT {
         assertThat(read.status()).as(read.body().toString()).isEqualTo(200);
         assertThat(read.body().at("/balance/available").asText()).isEqualTo("5.00000000");
         assertThat(evictions(portB) + evictions(portC)).as("removals of A from the group").isPositive();
+    }
+
+    private java.util.Set<String> groupInstanceIds(String group) {
+        try (org.apache.kafka.clients.admin.Admin admin = broker.admin()) {
+            java.util.Set<String> ids = new java.util.TreeSet<>();
+            admin.describeConsumerGroups(List.of(group)).all().get(30, java.util.concurrent.TimeUnit.SECONDS).get(group)
+                    .members().forEach(member -> member.groupInstanceId().ifPresent(ids::add));
+            return ids;
+        } catch (Exception e) {
+            throw new AssertionError("could not describe group " + group, e);
+        }
     }
 
     private static long evictions(int port) {
