@@ -391,9 +391,7 @@ final class E2eBench {
         result.put("latency_kind", load.singles() != null ? "per single change request, send to answer"
                 : "per batch request, send to answer");
         Map<String, Object> summary = Latency.summary(latency);
-        for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
-            result.put(key, summary.get(key));
-        }
+        Latency.putFigures(result, summary);
         result.put("load_elapsed_s", Math.round(elapsedS * 10) / 10.0);
         result.put("changes", load.verdicts());
     }

@@ -3,7 +3,6 @@ package dev.balance.bench;
 import java.io.PrintStream;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -97,9 +96,7 @@ final class HttpBatchBench {
             result.put("throughput_per_s", Math.round(phase.itemsPerS()));
             result.put("throughput_unit", "changes per second");
             result.put("latency_kind", "per batch request, send to answer");
-            for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
-                result.put(key, latency.get(key));
-            }
+            Latency.putFigures(result, latency);
             result.put("phase", phase.toMap());
             result.put("generator_cpu_s", generatorCpuS);
             result.put("generator_cores", Math.round(100 * generatorCpuS / phase.elapsedS()) / 100.0);

@@ -193,9 +193,7 @@ final class HttpReadBench {
             result.put("balances_per_s", Math.round(phase.requestsPerS() * settings.lookupSize()));
         }
         result.put("latency_kind", "per request, first byte written to last byte read");
-        for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
-            result.put(key, latency.get(key));
-        }
+        Latency.putFigures(result, latency);
         result.put("phase", phase.toMap());
         double generatorCpuS = CpuAccount.seconds(account, CpuAccount.Role.GENERATOR);
         result.put("generator_cores", Math.round(100 * generatorCpuS / phase.elapsedS()) / 100.0);

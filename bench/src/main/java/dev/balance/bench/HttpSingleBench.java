@@ -252,9 +252,7 @@ final class HttpSingleBench {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("mode", "http-single");
         result.put("throughput_per_s", Math.round(phase.requestsPerS()));
-        for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
-            result.put(key, latency.get(key));
-        }
+        Latency.putFigures(result, latency);
         result.put("phase", phase.toMap());
         return result;
     }

@@ -7,7 +7,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -99,9 +98,7 @@ final class IdleBench {
             result.put("throughput_unit", "balance reads per second (one a second, to show the node answers)");
             result.put("latency_kind", "per balance read");
             Map<String, Object> latency = Latency.summary(reads.snapshot());
-            for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
-                result.put(key, latency.get(key));
-            }
+            Latency.putFigures(result, latency);
             result.put("node_cpu_percent_of_core", round(nodeShare));
             if (!Double.isNaN(brokerShare)) {
                 result.put("broker_cpu_percent_of_core", round(brokerShare));

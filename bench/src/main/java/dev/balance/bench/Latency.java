@@ -1,6 +1,7 @@
 package dev.balance.bench;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
@@ -40,6 +41,13 @@ final class Latency {
         map.put("max_ms", millis(histogram.getMaxValue()));
         map.put("mean_ms", millis(Math.round(histogram.getMean())));
         return map;
+    }
+
+    /** The latency figures every result file carries, copied from a {@link #summary} into a mode's result. */
+    static void putFigures(Map<String, Object> result, Map<String, Object> summary) {
+        for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
+            result.put(key, summary.get(key));
+        }
     }
 
     /** Milliseconds with nanosecond precision (six decimals). */

@@ -293,9 +293,7 @@ final class RestartBench {
                     + ", every verdict in)");
             result.put("latency_kind", "per funding batch request, send to answer");
             Map<String, Object> latency = Latency.summary(phase.latency());
-            for (String key : List.of("p50_ms", "p95_ms", "p99_ms", "p99_9_ms", "max_ms", "mean_ms")) {
-                result.put(key, latency.get(key));
-            }
+            Latency.putFigures(result, latency);
             result.put("funding", phase.toMap());
         }
     }
