@@ -133,61 +133,53 @@ public final class Readiness implements StateRestoreListener {
         }
         restores.forEach(restore -> notServing.add(restore.partition()));
         boolean ready = state == KafkaStreams.State.RUNNING && notServing.isEmpty();
+        ThreadIds ids = threadIds(instance, groupInstanceId);
         return new Report(ready, state.name(), List.copyOf(owned), List.copyOf(notServing), List.copyOf(restores),
-                transactionalIds(instance), groupInstanceIds(instance, groupInstanceId));
+                ids.transactional(), ids.members());
     }
 
     private static final java.util.regex.Pattern STREAM_THREAD = java.util.regex.Pattern.compile("-StreamThread-(\\d+)$");
-
-    /**
-     * The static member ids of this node's stream threads: Kafka Streams gives thread n's consumer
-     * the group instance id {@code <group.instance.id>-<n>}. Empty for a dynamic member.
-     */
-    static List<String> groupInstanceIds(KafkaStreams instance, String groupInstanceId) {
-        if (groupInstanceId == null) {
-            return List.of();
-        }
-        List<String> ids = new ArrayList<>();
-        try {
-            for (org.apache.kafka.streams.ThreadMetadata thread : instance.metadataForLocalThreads()) {
-                java.util.regex.Matcher matcher = STREAM_THREAD.matcher(thread.threadName());
-                if (matcher.find()) {
-                    ids.add(groupInstanceId + "-" + matcher.group(1));
-                }
-            }
-        } catch (RuntimeException e) {
-            // Not started or closing: no ids to give.
-        }
-        java.util.Collections.sort(ids);
-        return ids;
-    }
-
     private static final java.util.regex.Pattern THREAD_PRODUCER =
             java.util.regex.Pattern.compile("^(.+)-StreamThread-(\\d+)-producer$");
 
+    /** What the other nodes need of this node's stream threads should it die, each list sorted. */
+    private record ThreadIds(List<String> transactional, List<String> members) {
+    }
+
     /**
-     * The transactional ids of this node's stream threads, which the other nodes use to abort an
-     * open transaction of this node should it die ({@link PeerFencer}). Under exactly_once_v2 a
-     * thread's producer is {@code <client id>-StreamThread-<n>-producer} and its transactional id
-     * {@code <application id>-<process id>-<n>}; the client id is left at its default,
-     * {@code <application id>-<process id>}, so the one gives the other.
+     * The ids of this node's stream threads, from one look at their metadata.
+     *
+     * <p>Transactional ids let the other nodes abort an open transaction of this node should it die
+     * ({@link PeerFencer}). Under exactly_once_v2 a thread's producer is {@code <client
+     * id>-StreamThread-<n>-producer} and its transactional id {@code <application id>-<process
+     * id>-<n>}; the client id is left at its default, {@code <application id>-<process id>}, so the
+     * one gives the other.
+     *
+     * <p>Static member ids let them remove it from the group: Kafka Streams gives thread n's consumer
+     * the group instance id {@code <group.instance.id>-<n>}. None for a dynamic member.
      */
-    static List<String> transactionalIds(KafkaStreams instance) {
-        List<String> ids = new ArrayList<>();
+    static ThreadIds threadIds(KafkaStreams instance, String groupInstanceId) {
+        List<String> transactional = new ArrayList<>();
+        List<String> members = new ArrayList<>();
         try {
             for (org.apache.kafka.streams.ThreadMetadata thread : instance.metadataForLocalThreads()) {
                 for (String producer : thread.producerClientIds()) {
                     java.util.regex.Matcher matcher = THREAD_PRODUCER.matcher(producer);
                     if (matcher.matches()) {
-                        ids.add(matcher.group(1) + "-" + matcher.group(2));
+                        transactional.add(matcher.group(1) + "-" + matcher.group(2));
                     }
+                }
+                java.util.regex.Matcher matcher = STREAM_THREAD.matcher(thread.threadName());
+                if (groupInstanceId != null && matcher.find()) {
+                    members.add(groupInstanceId + "-" + matcher.group(1));
                 }
             }
         } catch (RuntimeException e) {
             // Not started or closing: no ids to give.
         }
-        java.util.Collections.sort(ids);
-        return ids;
+        java.util.Collections.sort(transactional);
+        java.util.Collections.sort(members);
+        return new ThreadIds(transactional, members);
     }
 
     @Override
