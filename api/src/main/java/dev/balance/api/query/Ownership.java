@@ -215,9 +215,9 @@ public final class Ownership {
 
     private java.util.List<java.util.List<String>> copiesElsewhere(java.util.Collection<StreamsMetadata> clients,
                                                                   int partitions) {
-        java.util.List<java.util.List<String>> copies = new java.util.ArrayList<>();
+        java.util.List<java.util.Set<String>> copies = new java.util.ArrayList<>();
         for (int partition = 0; partition < partitions; partition++) {
-            copies.add(new java.util.ArrayList<>());
+            copies.add(new java.util.LinkedHashSet<>());
         }
         for (boolean actives : new boolean[] {true, false}) {
             for (StreamsMetadata client : clients) {
@@ -236,13 +236,8 @@ public final class Ownership {
         // (a warm-up replica, a task just moved), and it answers 503 if not.
         java.util.Set<String> everyone = new java.util.LinkedHashSet<>();
         copies.forEach(everyone::addAll);
-        java.util.List<java.util.List<String>> withRest = new java.util.ArrayList<>();
-        for (java.util.List<String> hosts : copies) {
-            java.util.LinkedHashSet<String> ordered = new java.util.LinkedHashSet<>(hosts);
-            ordered.addAll(everyone);
-            withRest.add(java.util.List.copyOf(ordered));
-        }
-        return java.util.List.copyOf(withRest);
+        copies.forEach(hosts -> hosts.addAll(everyone));
+        return copies.stream().map(java.util.List::copyOf).toList();
     }
 
     /**
