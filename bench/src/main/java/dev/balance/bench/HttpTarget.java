@@ -126,7 +126,8 @@ final class HttpTarget implements AutoCloseable {
         return new HttpTarget(base, nodes, stateDir, topicPrefix, settings, out);
     }
 
-    private static Map<String, String> nodeEnv(Settings settings, String runId, int port, Path stateDir) {
+    /** The environment of a benchmark node: unsigned (DEV_MODE), with the run's own ids, topics, port and state. */
+    static Map<String, String> nodeEnv(Settings settings, String runId, int port, Path stateDir) {
         Map<String, String> env = new HashMap<>(settings.env());
         // The generator does not sign requests: configured keys and secrets are left out of the benchmark node.
         env.remove("HMAC_SECRET");

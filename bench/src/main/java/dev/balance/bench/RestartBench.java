@@ -255,23 +255,12 @@ final class RestartBench {
     /** The environment of a node process of a run (DEV_MODE, API only, the run's own ids, topics and folders). */
     static Map<String, String> nodeEnv(HttpTarget.Settings target, Long writeBufferMb, Long cacheMb, String runId, int port,
                                        Path stateDir, Path logDir) {
-        Map<String, String> env = new HashMap<>(target.env());
-        // The probe does not sign requests: configured keys and secrets are left out of the node.
-        env.remove("HMAC_SECRET");
-        env.remove("API_KEYS");
-        env.remove("NODE_SECRET");
+        Map<String, String> env = HttpTarget.nodeEnv(target, runId, port, stateDir);
         env.put("START_API", "true");
         env.put("START_SINK_MYSQL", "false");
         env.put("START_SINK_REDIS", "false");
-        env.put("DEV_MODE", "true");
         env.put("NODE_ID", runId + "-node");
-        env.put("HTTP_PORT", Integer.toString(port));
-        env.put("NODE_PORT", Integer.toString(port));
-        env.put("APPLICATION_ID", runId);
-        env.put("TOPIC_PREFIX", runId + "-");
-        env.put("STATE_DIR", stateDir.toString());
         env.put("LOG_DIR", logDir.toString());
-        env.put("KAFKA_BOOTSTRAP_SERVERS", target.bootstrapServers());
         if (writeBufferMb != null) {
             env.put("ROCKSDB_WRITE_BUFFER_MB", writeBufferMb.toString());
         }
