@@ -20,8 +20,9 @@ import java.util.regex.Pattern;
  * a database (CREATE DATABASE and USE). Every statement is idempotent.
  *
  * <p>Then it migrates a journal made by an earlier release, which CREATE TABLE IF NOT EXISTS
- * leaves as it was: it adds the leg columns and moves the primary key from (account_id,
- * transaction_id) to (account_id, currency_code, version). It runs under a named lock (GET_LOCK,
+ * leaves as it was: it adds the leg columns and replaces the primary key ((account_id,
+ * transaction_id) or (account_id, currency_code, version)) by an auto-increment journal_id, which
+ * numbers the existing rows in their old key order. It runs under a named lock (GET_LOCK,
  * on MySQL 8 and MariaDB), without a socket timeout, and each step first reads the table's shape
  * from information_schema, so a second run, or a second sink starting at the same time, waits and
  * then does nothing. Existing rows keep their values; their leg reads NONE.
@@ -66,7 +67,7 @@ final class SchemaScript {
         }
     }
 
-    static final List<String> JOURNAL_KEY = List.of("account_id", "currency_code", "version");
+    static final List<String> JOURNAL_KEY = List.of("journal_id");
 
     /** How long a sink waits for another one that migrates the journal at the same time. */
     private static final int MIGRATION_LOCK_WAIT_S = 3_600;
@@ -110,8 +111,8 @@ final class SchemaScript {
                     () -> journalColumns(connection, database).contains("leg"));
         }
         if (!journalKey(connection, database).equals(JOURNAL_KEY)) {
-            alterUnlessDone(connection, "ALTER TABLE " + table
-                            + " DROP PRIMARY KEY, ADD PRIMARY KEY (account_id, currency_code, version)",
+            alterUnlessDone(connection, "ALTER TABLE " + table + " DROP PRIMARY KEY,"
+                            + " ADD COLUMN journal_id BIGINT NOT NULL AUTO_INCREMENT FIRST, ADD PRIMARY KEY (journal_id)",
                     () -> journalKey(connection, database).equals(JOURNAL_KEY));
         }
     }

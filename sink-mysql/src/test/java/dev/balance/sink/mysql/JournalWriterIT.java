@@ -15,6 +15,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,8 +68,8 @@ class JournalWriterIT {
     }
 
     @Test
-    void shouldKeepTheHighestVersionWhateverTheOrderWithinAndAcrossBatches() throws SQLException {
-        // Given versions 1..6 of one balance, in a scrambled order and split over two batches
+    void shouldWriteEveryVersionOnceWhenBatchesOverlapAndAreScrambledWithin() throws SQLException {
+        // Given versions 1..6 of one balance
         EventStream stream = EventStream.empty();
         List<BalanceEvent> versions = new ArrayList<>();
         for (int version = 1; version <= 6; version++) {
@@ -71,14 +77,50 @@ class JournalWriterIT {
         }
         versions.forEach(stream::add);
 
-        // When they are written as {4, 6, 2} and then {5, 1, 3}
-        writer.write(List.of(versions.get(3), versions.get(5), versions.get(1)));
-        writer.write(List.of(versions.get(4), versions.get(0), versions.get(2)));
+        // When they are written as {2, 1, 3}, then {4, 3, 6, 5} (3 delivered again), then all again
+        writer.write(List.of(versions.get(1), versions.get(0), versions.get(2)));
+        writer.write(List.of(versions.get(3), versions.get(2), versions.get(5), versions.get(4)));
+        writer.write(versions);
 
         // Then the balance is version 6 and the journal has every change once
         assertThat(database.balances()).containsExactlyElementsOf(stream.expectedBalances());
         assertThat(database.balances()).singleElement().asString().contains("|6|");
         assertThat(database.journal()).containsExactlyElementsOf(stream.expectedJournal()).hasSize(6);
+    }
+
+    @Test
+    void shouldWriteEachChangeOnceWhenTwoWritersWriteTheSameBatchesAtTheSameTime() throws Exception {
+        // Given a stream over a few new balances, in batches, as two sinks overlapping during a
+        // partition move would both write them
+        EventStream stream = EventStream.random(11, 6, 3000);
+        List<BalanceEvent> applied = stream.events().stream().filter(BalanceEvent::movedBalance).toList();
+        List<List<BalanceEvent>> batches = new ArrayList<>();
+        for (int from = 0; from < applied.size(); from += 100) {
+            batches.add(applied.subList(from, Math.min(applied.size(), from + 100)));
+        }
+
+        // When two writers write all of them concurrently, each batch started by both together
+        CyclicBarrier together = new CyclicBarrier(2);
+        Callable<Void> writeAll = () -> {
+            for (List<BalanceEvent> batch : batches) {
+                together.await(30, TimeUnit.SECONDS);
+                writer.write(batch);
+            }
+            return null;
+        };
+        ExecutorService two = Executors.newFixedThreadPool(2);
+        try {
+            Future<Void> first = two.submit(writeAll);
+            Future<Void> second = two.submit(writeAll);
+            first.get(120, TimeUnit.SECONDS);
+            second.get(120, TimeUnit.SECONDS);
+        } finally {
+            two.shutdownNow();
+        }
+
+        // Then the tables are those of one writer
+        assertThat(database.journal()).containsExactlyElementsOf(stream.expectedJournal());
+        assertThat(database.balances()).containsExactlyElementsOf(stream.expectedBalances());
     }
 
     @Test
