@@ -2,9 +2,9 @@ package dev.balance.sink.mysql;
 
 import dev.balance.topology.model.BalanceEvent;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -21,7 +21,8 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The write path of one batch: every applied event of the batch in one database transaction.
+ * The write path of one batch: every applied event of the batch in one database transaction,
+ * as multi-row statements the sink writes as text ({@link RowsText}).
  *
  * <p>The journal is append-ordered: its key is an auto-increment {@code journal_id}, so every
  * insert lands on the right edge of its B-tree and the table can grow far beyond the database's
@@ -53,25 +54,29 @@ final class JournalWriter {
 
     static final String INSERT_JOURNAL = "INSERT INTO balance_journal (account_id, transaction_id, currency_code,"
             + " type, amount, available_after, frozen_after, version, user_id, description, created_at, leg,"
-            + " counterparty_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-    /** Accounts per locking read: below MariaDB's in_predicate_conversion_threshold (1000), so it stays a key lookup. */
-    static final int LOCK_CHUNK = 500;
-
-    private static final String LOCK_BALANCES = "SELECT account_id, currency_code, version FROM balances"
-            + " WHERE account_id IN (" + "?, ".repeat(LOCK_CHUNK - 1) + "?) FOR UPDATE";
-
-    /** A row to lock a balance that has none yet; version 0 is below every event's, so the batch replaces it. */
-    static final String PLACEHOLDER_BALANCE = "INSERT INTO balances (account_id, currency_code, available, frozen,"
-            + " version, updated_at) VALUES (?, ?, 0, 0, 0, ?) ON DUPLICATE KEY UPDATE version = version";
+            + " counterparty_account_id) VALUES ";
 
     static final String UPSERT_BALANCE = "INSERT INTO balances (account_id, currency_code, available, frozen,"
-            + " version, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-            + " ON DUPLICATE KEY UPDATE"
+            + " version, updated_at) VALUES ";
+    static final String UPSERT_BALANCE_TAIL = " ON DUPLICATE KEY UPDATE"
             + " available = IF(VALUES(version) > version, VALUES(available), available),"
             + " frozen = IF(VALUES(version) > version, VALUES(frozen), frozen),"
             + " updated_at = IF(VALUES(version) > version, VALUES(updated_at), updated_at),"
             + " version = GREATEST(version, VALUES(version))";
+
+    /** Rows per statement: a journal row is about 300 bytes of text, far below max_allowed_packet (16 MB on MariaDB). */
+    static final int ROWS_PER_STATEMENT = 1000;
+
+    /** Accounts per locking read: below MariaDB's in_predicate_conversion_threshold (1000), so it stays a key lookup. */
+    static final int LOCK_CHUNK = 500;
+
+    /**
+     * A row to lock a balance that has none yet; version 0 is below every event's, so the batch
+     * replaces it. An existing row (made meanwhile by another writer) is left as it is, but locked.
+     */
+    static final String PLACEHOLDER_BALANCE = "INSERT INTO balances (account_id, currency_code, available, frozen,"
+            + " version, updated_at) VALUES ";
+    static final String PLACEHOLDER_BALANCE_TAIL = " ON DUPLICATE KEY UPDATE version = version";
 
     private static final DateTimeFormatter DATETIME_MS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
 
@@ -180,14 +185,14 @@ final class JournalWriter {
             }
         }
         if (!missing.isEmpty()) {
-            try (PreparedStatement placeholder = connection.prepareStatement(PLACEHOLDER_BALANCE)) {
-                for (BalanceEvent event : missing) {
-                    placeholder.setLong(1, event.accountId());
-                    placeholder.setString(2, event.currency());
-                    placeholder.setString(3, utcText(event.timestampMs()));
-                    placeholder.addBatch();
+            for (int from = 0; from < missing.size(); from += ROWS_PER_STATEMENT) {
+                int to = Math.min(missing.size(), from + ROWS_PER_STATEMENT);
+                RowsText rows = new RowsText(PLACEHOLDER_BALANCE, to - from);
+                for (BalanceEvent event : missing.subList(from, to)) {
+                    rows.row().number(event.accountId()).next().string(event.currency()).sql(", 0, 0, 0, ")
+                            .string(utcText(event.timestampMs())).endRow();
                 }
-                placeholder.executeBatch();
+                execute(connection, rows.sql(PLACEHOLDER_BALANCE_TAIL).text());
             }
             // Another writer may have created some of them since the first read: read them again,
             // now under this transaction's lock.
@@ -207,14 +212,16 @@ final class JournalWriter {
                 accounts[distinct++] = event.accountId();
             }
         }
-        try (PreparedStatement select = connection.prepareStatement(LOCK_BALANCES)) {
+        try (Statement statement = connection.createStatement()) {
             for (int from = 0; from < distinct; from += LOCK_CHUNK) {
                 int to = Math.min(distinct, from + LOCK_CHUNK);
-                for (int i = 0; i < LOCK_CHUNK; i++) {
-                    // One statement shape: a short chunk repeats its last account.
-                    select.setLong(i + 1, accounts[Math.min(from + i, to - 1)]);
+                StringBuilder select = new StringBuilder(LOCK_CHUNK * 12 + 120)
+                        .append("SELECT account_id, currency_code, version FROM balances WHERE account_id IN (");
+                for (int i = from; i < to; i++) {
+                    select.append(i == from ? "" : ", ").append(accounts[i]);
                 }
-                try (ResultSet rows = select.executeQuery()) {
+                select.append(") ORDER BY account_id, currency_code FOR UPDATE");
+                try (ResultSet rows = statement.executeQuery(select.toString())) {
                     while (rows.next()) {
                         BalanceKey key = new BalanceKey(rows.getLong(1), rows.getString(2));
                         if (wanted.contains(key)) {
@@ -226,44 +233,44 @@ final class JournalWriter {
         }
     }
 
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate(sql);
+        }
+    }
+
     private static void insertJournal(Connection connection, List<BalanceEvent> events) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement(INSERT_JOURNAL)) {
-            for (BalanceEvent event : events) {
-                insert.setLong(1, event.accountId());
-                insert.setString(2, event.transactionId());
-                insert.setString(3, event.currency());
-                insert.setString(4, event.type().name());
-                insert.setBigDecimal(5, event.amount());
-                insert.setBigDecimal(6, event.availableAfter());
-                insert.setBigDecimal(7, event.frozenAfter());
-                insert.setLong(8, event.version());
-                insert.setString(9, event.userId());
-                insert.setString(10, event.description());
-                insert.setString(11, utcText(event.timestampMs()));
-                insert.setString(12, event.leg().name());
+        for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
+            int to = Math.min(events.size(), from + ROWS_PER_STATEMENT);
+            RowsText rows = new RowsText(INSERT_JOURNAL, to - from);
+            for (BalanceEvent event : events.subList(from, to)) {
+                rows.row().number(event.accountId()).next().string(event.transactionId()).next()
+                        .string(event.currency()).next().string(event.type().name()).next()
+                        .decimal(event.amount()).next().decimal(event.availableAfter()).next()
+                        .decimal(event.frozenAfter()).next().number(event.version()).next()
+                        .string(event.userId()).next().string(event.description()).next()
+                        .string(utcText(event.timestampMs())).next().string(event.leg().name()).next();
                 if (event.toAccountId() == 0) {
-                    insert.setNull(13, java.sql.Types.BIGINT);
+                    rows.sql("NULL");
                 } else {
-                    insert.setLong(13, event.toAccountId());
+                    rows.number(event.toAccountId());
                 }
-                insert.addBatch();
+                rows.endRow();
             }
-            insert.executeBatch();
+            execute(connection, rows.text());
         }
     }
 
     private static void upsertBalances(Connection connection, List<BalanceEvent> latest) throws SQLException {
-        try (PreparedStatement upsert = connection.prepareStatement(UPSERT_BALANCE)) {
-            for (BalanceEvent event : latest) {
-                upsert.setLong(1, event.accountId());
-                upsert.setString(2, event.currency());
-                upsert.setBigDecimal(3, event.availableAfter());
-                upsert.setBigDecimal(4, event.frozenAfter());
-                upsert.setLong(5, event.version());
-                upsert.setString(6, utcText(event.timestampMs()));
-                upsert.addBatch();
+        for (int from = 0; from < latest.size(); from += ROWS_PER_STATEMENT) {
+            int to = Math.min(latest.size(), from + ROWS_PER_STATEMENT);
+            RowsText rows = new RowsText(UPSERT_BALANCE, to - from);
+            for (BalanceEvent event : latest.subList(from, to)) {
+                rows.row().number(event.accountId()).next().string(event.currency()).next()
+                        .decimal(event.availableAfter()).next().decimal(event.frozenAfter()).next()
+                        .number(event.version()).next().string(utcText(event.timestampMs())).endRow();
             }
-            upsert.executeBatch();
+            execute(connection, rows.sql(UPSERT_BALANCE_TAIL).text());
         }
     }
 

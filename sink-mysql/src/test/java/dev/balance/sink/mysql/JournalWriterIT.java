@@ -193,6 +193,32 @@ class JournalWriterIT {
     }
 
     @Test
+    void shouldStoreEveryCharacterOfTheTextColumnsAsSentQuotesBackslashesAndAllUnicode() throws SQLException {
+        // Given changes whose user and description hold what SQL text would have to escape
+        String[] texts = {"it's", "back\\slash \\' \\", "'); DROP TABLE balances; --", "nul \0 byte", "tab\tnew\nline",
+            "\u00e9t\u00e9 \u20ac \u4e2d\u6587 \ud83d\ude80", "\"double\"", "%_"};
+        EventStream stream = EventStream.empty();
+        List<BalanceEvent> batch = new ArrayList<>();
+        for (int i = 0; i < texts.length; i++) {
+            BalanceEvent plain = deposit(500 + i, "BTC", "tx-" + i, 1);
+            BalanceEvent event = new BalanceEvent(texts[i].length() <= 64 ? "id " + texts[i] : plain.transactionId(),
+                    plain.accountId(), plain.currency(), plain.type(), plain.amount(), 0L, plain.result(), false,
+                    plain.availableBefore(), plain.frozenBefore(), plain.availableAfter(), plain.frozenAfter(),
+                    plain.version(), plain.timestampMs(), texts[i], "about " + texts[i], null);
+            batch.add(event);
+            stream.add(event);
+        }
+
+        // When they are written
+        List<Rejection> rejections = writer.write(batch);
+
+        // Then every row holds exactly the strings sent, and both tables are still there
+        assertThat(rejections).isEmpty();
+        assertThat(database.journal()).containsExactlyElementsOf(stream.expectedJournal()).hasSize(texts.length);
+        assertThat(database.balances()).containsExactlyElementsOf(stream.expectedBalances());
+    }
+
+    @Test
     void shouldKeepATransactionIdAppliedAgainAfterTheDedupRetentionAsASecondRow() throws SQLException {
         // Given "t1" applied at version 1 and, its id forgotten after the retention, applied again at version 4
         BalanceEvent first = deposit(7, "USDT", "t1", 1);
