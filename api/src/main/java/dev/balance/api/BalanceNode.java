@@ -177,6 +177,10 @@ public final class BalanceNode implements AutoCloseable {
         LocalStores stores = new LocalStores(streams, activeStores);
         QueryRoutes queries = new QueryRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,
                 forwarder);
+        io.micrometer.core.instrument.FunctionCounter.builder("balance_stale_read_retries", queries,
+                        QueryRoutes::staleRetries)
+                .description("rounds of asking every copy again after all answered 503, for stale reads during a move")
+                .register(registry);
         LookupRoutes lookups = new LookupRoutes(requests, responses, mapper, settings.currencies(), ownership, stores,
                 forwarder, config.lookupSizeMax());
         StatusRoutes status = new StatusRoutes(mapper, registry, streams, settings.topics().changes(), config.selfHostPort(),

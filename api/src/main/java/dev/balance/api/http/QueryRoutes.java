@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 
 /**
@@ -89,7 +91,8 @@ public final class QueryRoutes {
         if (copies.isEmpty()) {
             throw failure;
         }
-        ctx.future(() -> forwardToAnyCopy(ctx, copies, 0, pathOf(ctx, accountId) + "?allow_stale=true"));
+        ctx.future(() -> forwardToAnyCopy(ctx, accountId, copies, 0, pathOf(ctx, accountId) + "?allow_stale=true",
+                staleDeadline()));
     }
 
     /** The answer to a fresh read of one balance from this node's store (the hottest read: text, no tree). */
@@ -242,7 +245,8 @@ public final class QueryRoutes {
                 // Owned here but not served yet (restoring): a standby elsewhere answers sooner.
                 List<String> copies = ownership.standbyHosts(accountId);
                 if (!copies.isEmpty()) {
-                    ctx.future(() -> forwardToAnyCopy(ctx, copies, 0, pathOf(ctx, accountId) + "?allow_stale=true"));
+                    ctx.future(() -> forwardToAnyCopy(ctx, accountId, copies, 0,
+                            pathOf(ctx, accountId) + "?allow_stale=true", staleDeadline()));
                     return null;
                 }
             }
@@ -258,7 +262,7 @@ public final class QueryRoutes {
             List<String> copies = new ArrayList<>();
             copies.add(remote.hostPort());
             copies.addAll(ownership.standbyHosts(accountId));
-            ctx.future(() -> forwardToAnyCopy(ctx, copies, 0, path + query));
+            ctx.future(() -> forwardToAnyCopy(ctx, accountId, copies, 0, path + query, staleDeadline()));
             return null;
         }
         ctx.future(() -> forwarder.forward(remote.hostPort(), "GET", path + query, new byte[0])
@@ -286,13 +290,49 @@ public final class QueryRoutes {
                 : "/api/v1/balance/" + accountId;
     }
 
-    /** Forwards to each copy in turn until one answers other than 503; the last one's answer is relayed. */
-    private CompletableFuture<Void> forwardToAnyCopy(Context ctx, List<String> copies, int index, String pathAndQuery) {
+    /**
+     * How long a stale read keeps asking the copies while every one of them answers 503 (a
+     * rebalance moving the partition's stores) before the client gets that 503: a client that
+     * allows stale reads wants an answer from any copy, and a move takes about a second.
+     */
+    static final long STALE_RETRY_BUDGET_MS = 3_000;
+    static final long STALE_RETRY_PAUSE_MS = 100;
+
+    private final java.util.concurrent.atomic.LongAdder staleRetries = new java.util.concurrent.atomic.LongAdder();
+
+    /** Rounds of asking the copies again (see {@link #STALE_RETRY_BUDGET_MS}), since the start. */
+    public double staleRetries() {
+        return staleRetries.sum();
+    }
+
+    private static long staleDeadline() {
+        return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STALE_RETRY_BUDGET_MS);
+    }
+
+    /**
+     * Forwards to each copy in turn until one answers other than 503. When the last one also
+     * answers 503 or cannot be reached, the round starts again after a short pause with the copies
+     * of the assignment known then, until {@code deadlineNanos}; after that the last answer is
+     * relayed.
+     */
+    private CompletableFuture<Void> forwardToAnyCopy(Context ctx, long accountId, List<String> copies, int index,
+                                                     String pathAndQuery, long deadlineNanos) {
         boolean last = index == copies.size() - 1;
         return forwarder.forward(copies.get(index), "GET", pathAndQuery, new byte[0])
                 .handle((response, error) -> {
-                    if (!last && (error != null || response.status() == 503)) {
-                        return forwardToAnyCopy(ctx, copies, index + 1, pathAndQuery);
+                    boolean unanswered = error != null || response.status() == 503;
+                    if (!last && unanswered) {
+                        return forwardToAnyCopy(ctx, accountId, copies, index + 1, pathAndQuery, deadlineNanos);
+                    }
+                    if (unanswered && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STALE_RETRY_PAUSE_MS)
+                            < deadlineNanos) {
+                        staleRetries.increment();
+                        Executor later = CompletableFuture.delayedExecutor(STALE_RETRY_PAUSE_MS, TimeUnit.MILLISECONDS);
+                        return CompletableFuture.supplyAsync(() -> {
+                            List<String> now = ownership.lastKnownCopiesElsewhere(accountId);
+                            return now.isEmpty() ? copies : now;
+                        }, later).thenCompose(next -> forwardToAnyCopy(ctx, accountId, next, 0, pathAndQuery,
+                                deadlineNanos));
                     }
                     if (error != null) {
                         return CompletableFuture.<Void>failedFuture(error);
