@@ -247,7 +247,28 @@ public final class Ownership {
      */
     public java.util.List<String> lastKnownCopiesElsewhere(long accountId) {
         java.util.List<java.util.List<String>> copies = lastCopies;
-        return copies.isEmpty() ? java.util.List.of() : copies.get(partitionOf(accountId, copies.size()));
+        return copies.isEmpty() ? otherNodes() : copies.get(partitionOf(accountId, copies.size()));
+    }
+
+    /**
+     * Every other node Streams knows of now, for a node that has seen no complete assignment yet
+     * (just started, its first rebalance under way): any of them may hold a copy, and one that does
+     * not answers 503.
+     */
+    private java.util.List<String> otherNodes() {
+        java.util.Set<String> others = new java.util.LinkedHashSet<>();
+        try {
+            for (StreamsMetadata client : streams.metadataForAllStreamsClients()) {
+                HostInfo host = client.hostInfo();
+                if (!host.equals(self) && host.port() > 0) {
+                    others.add(host.host() + ":" + host.port());
+                }
+            }
+        } catch (RuntimeException e) {
+            // Not running yet: nothing is known.
+            return java.util.List.of();
+        }
+        return java.util.List.copyOf(others);
     }
 
     /**
