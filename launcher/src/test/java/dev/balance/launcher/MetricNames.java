@@ -17,6 +17,7 @@ final class MetricNames {
             // verdicts by status and reason, end-to-end verdict latency, waiting requests, readiness
             "balance_verdicts_total", "balance_verdict_latency_seconds_bucket", "balance_replays_total",
             "balance_dead_letters_total", "balance_decided_legs_total", "balance_verdict_waiters", "balance_node_ready",
+            "balance_stale_read_retries_total",
             // the earlier design's names, and the documented equivalents of its batch meters
             "balance_consumer_messages_total", "balance_consumer_success_total", "balance_consumer_failed_total",
             "balance_outbox_events_total", "kafka_stream_thread_commit_total", "kafka_stream_thread_commit_latency_avg",
