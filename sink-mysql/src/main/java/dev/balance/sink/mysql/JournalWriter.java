@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import javax.sql.DataSource;
 
 /**
@@ -185,15 +186,9 @@ final class JournalWriter {
             }
         }
         if (!missing.isEmpty()) {
-            for (int from = 0; from < missing.size(); from += ROWS_PER_STATEMENT) {
-                int to = Math.min(missing.size(), from + ROWS_PER_STATEMENT);
-                RowsText rows = new RowsText(PLACEHOLDER_BALANCE, to - from);
-                for (BalanceEvent event : missing.subList(from, to)) {
-                    rows.row().number(event.accountId()).next().string(event.currency()).sql(", 0, 0, 0, ")
-                            .string(utcText(event.timestampMs())).endRow();
-                }
-                execute(connection, rows.sql(PLACEHOLDER_BALANCE_TAIL).text());
-            }
+            writeRows(connection, PLACEHOLDER_BALANCE, PLACEHOLDER_BALANCE_TAIL, missing, (rows, event) -> rows
+                    .number(event.accountId()).next().string(event.currency()).sql(", 0, 0, 0, ")
+                    .string(utcText(event.timestampMs())));
             // Another writer may have created some of them since the first read: read them again,
             // now under this transaction's lock.
             selectForUpdate(connection, missing, stored);
@@ -233,45 +228,46 @@ final class JournalWriter {
         }
     }
 
-    private static void execute(Connection connection, String sql) throws SQLException {
+    /**
+     * Writes one row per event, at most {@link #ROWS_PER_STATEMENT} to a statement: {@code head},
+     * the rows that {@code row} fills in between their parentheses, then {@code tail}.
+     */
+    private static void writeRows(Connection connection, String head, String tail, List<BalanceEvent> events,
+                                  BiConsumer<RowsText, BalanceEvent> row) throws SQLException {
         try (Statement statement = connection.createStatement()) {
-            statement.executeUpdate(sql);
+            for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
+                int to = Math.min(events.size(), from + ROWS_PER_STATEMENT);
+                RowsText rows = new RowsText(head, to - from);
+                for (BalanceEvent event : events.subList(from, to)) {
+                    row.accept(rows.row(), event);
+                    rows.endRow();
+                }
+                statement.executeUpdate(rows.sql(tail).text());
+            }
         }
     }
 
     private static void insertJournal(Connection connection, List<BalanceEvent> events) throws SQLException {
-        for (int from = 0; from < events.size(); from += ROWS_PER_STATEMENT) {
-            int to = Math.min(events.size(), from + ROWS_PER_STATEMENT);
-            RowsText rows = new RowsText(INSERT_JOURNAL, to - from);
-            for (BalanceEvent event : events.subList(from, to)) {
-                rows.row().number(event.accountId()).next().string(event.transactionId()).next()
-                        .string(event.currency()).next().string(event.type().name()).next()
-                        .decimal(event.amount()).next().decimal(event.availableAfter()).next()
-                        .decimal(event.frozenAfter()).next().number(event.version()).next()
-                        .string(event.userId()).next().string(event.description()).next()
-                        .string(utcText(event.timestampMs())).next().string(event.leg().name()).next();
-                if (event.toAccountId() == 0) {
-                    rows.sql("NULL");
-                } else {
-                    rows.number(event.toAccountId());
-                }
-                rows.endRow();
+        writeRows(connection, INSERT_JOURNAL, "", events, (rows, event) -> {
+            rows.number(event.accountId()).next().string(event.transactionId()).next()
+                    .string(event.currency()).next().string(event.type().name()).next()
+                    .decimal(event.amount()).next().decimal(event.availableAfter()).next()
+                    .decimal(event.frozenAfter()).next().number(event.version()).next()
+                    .string(event.userId()).next().string(event.description()).next()
+                    .string(utcText(event.timestampMs())).next().string(event.leg().name()).next();
+            if (event.toAccountId() == 0) {
+                rows.sql("NULL");
+            } else {
+                rows.number(event.toAccountId());
             }
-            execute(connection, rows.text());
-        }
+        });
     }
 
     private static void upsertBalances(Connection connection, List<BalanceEvent> latest) throws SQLException {
-        for (int from = 0; from < latest.size(); from += ROWS_PER_STATEMENT) {
-            int to = Math.min(latest.size(), from + ROWS_PER_STATEMENT);
-            RowsText rows = new RowsText(UPSERT_BALANCE, to - from);
-            for (BalanceEvent event : latest.subList(from, to)) {
-                rows.row().number(event.accountId()).next().string(event.currency()).next()
-                        .decimal(event.availableAfter()).next().decimal(event.frozenAfter()).next()
-                        .number(event.version()).next().string(utcText(event.timestampMs())).endRow();
-            }
-            execute(connection, rows.sql(UPSERT_BALANCE_TAIL).text());
-        }
+        writeRows(connection, UPSERT_BALANCE, UPSERT_BALANCE_TAIL, latest, (rows, event) -> rows
+                .number(event.accountId()).next().string(event.currency()).next()
+                .decimal(event.availableAfter()).next().decimal(event.frozenAfter()).next()
+                .number(event.version()).next().string(utcText(event.timestampMs())));
     }
 
     /**

@@ -23,12 +23,10 @@ final class RowsText {
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private final StringBuilder sql;
-    private final int headLength;
     private int rows;
 
     RowsText(String head, int expectedRows) {
         this.sql = new StringBuilder(head.length() + expectedRows * 320).append(head);
-        this.headLength = sql.length();
     }
 
     /** Starts the next row's parenthesis; values follow with {@link #next()} between them. */
@@ -94,20 +92,7 @@ final class RowsText {
         return this;
     }
 
-    int rows() {
-        return rows;
-    }
-
-    boolean isEmpty() {
-        return sql.length() == headLength;
-    }
-
     String text() {
         return sql.toString();
-    }
-
-    @Override
-    public String toString() {
-        return text();
     }
 }
