@@ -34,15 +34,8 @@ class JournalMigrationIT {
     void shouldMoveAnEarlierJournalToTheAppendKeyWithLegColumnsKeepingItsRows() throws SQLException {
         try (TestDatabase database = TestDatabase.random()) {
             // Given a database with the journal of the earlier release and one row in it
-            MysqlSinkConfig config = MysqlSinkConfig.fromEnv(Map.of("MYSQL_URL", database.url()));
-            try (Connection connection = DriverManager.getConnection(config.serverUrl(), TestDatabase.USER,
-                    TestDatabase.PASSWORD); Statement statement = connection.createStatement()) {
-                statement.execute("CREATE DATABASE `" + database.name() + "`");
-                statement.execute("USE `" + database.name() + "`");
-                statement.execute(EARLIER_JOURNAL);
-                statement.execute("INSERT INTO balance_journal VALUES (42, 't1', 'BTC', 'DEPOSIT', 1.5, 1.5, 0, 1,"
-                        + " 'u', 'd', '2026-01-01 00:00:00.123')");
-            }
+            MysqlSinkConfig config = givenJournal(database, EARLIER_JOURNAL,
+                    "(42, 't1', 'BTC', 'DEPOSIT', 1.5, 1.5, 0, 1, 'u', 'd', '2026-01-01 00:00:00.123')");
 
             // When the sink's schema step runs, twice (a restart)
             SchemaScript.apply(config);
@@ -66,18 +59,10 @@ class JournalMigrationIT {
         try (TestDatabase database = TestDatabase.random()) {
             // Given the journal of the previous release, keyed by (account, currency, version), with
             // rows inserted out of key order
-            MysqlSinkConfig config = MysqlSinkConfig.fromEnv(Map.of("MYSQL_URL", database.url()));
-            try (Connection connection = DriverManager.getConnection(config.serverUrl(), TestDatabase.USER,
-                    TestDatabase.PASSWORD); Statement statement = connection.createStatement()) {
-                statement.execute("CREATE DATABASE `" + database.name() + "`");
-                statement.execute("USE `" + database.name() + "`");
-                statement.execute(PREVIOUS_JOURNAL);
-                for (String row : List.of("(7, 't2', 'BTC', 'DEPOSIT', 1, 2, 0, 2, NULL, NULL, '2026-01-01 00:00:02', 'NONE', NULL)",
-                        "(7, 't1', 'BTC', 'DEPOSIT', 1, 1, 0, 1, NULL, NULL, '2026-01-01 00:00:01', 'NONE', NULL)",
-                        "(3, 't9', 'ETH', 'DEPOSIT', 5, 5, 0, 1, NULL, NULL, '2026-01-01 00:00:03', 'NONE', NULL)")) {
-                    statement.execute("INSERT INTO balance_journal VALUES " + row);
-                }
-            }
+            MysqlSinkConfig config = givenJournal(database, PREVIOUS_JOURNAL,
+                    "(7, 't2', 'BTC', 'DEPOSIT', 1, 2, 0, 2, NULL, NULL, '2026-01-01 00:00:02', 'NONE', NULL)",
+                    "(7, 't1', 'BTC', 'DEPOSIT', 1, 1, 0, 1, NULL, NULL, '2026-01-01 00:00:01', 'NONE', NULL)",
+                    "(3, 't9', 'ETH', 'DEPOSIT', 5, 5, 0, 1, NULL, NULL, '2026-01-01 00:00:03', 'NONE', NULL)");
 
             // When the sink's schema step runs, twice (a restart)
             SchemaScript.apply(config);
@@ -106,5 +91,21 @@ class JournalMigrationIT {
                 }
             }
         }
+    }
+
+    /** Creates the test's database with a journal made by {@code createTable} and the rows, one insert each, in order. */
+    private static MysqlSinkConfig givenJournal(TestDatabase database, String createTable, String... rows)
+            throws SQLException {
+        MysqlSinkConfig config = MysqlSinkConfig.fromEnv(Map.of("MYSQL_URL", database.url()));
+        try (Connection connection = DriverManager.getConnection(config.serverUrl(), TestDatabase.USER,
+                TestDatabase.PASSWORD); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE `" + database.name() + "`");
+            statement.execute("USE `" + database.name() + "`");
+            statement.execute(createTable);
+            for (String row : rows) {
+                statement.execute("INSERT INTO balance_journal VALUES " + row);
+            }
+        }
+        return config;
     }
 }
