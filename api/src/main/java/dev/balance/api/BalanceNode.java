@@ -73,6 +73,7 @@ public final class BalanceNode implements AutoCloseable {
     private ExecutorService dispatch;
     private ScheduledExecutorService deadlines;
     private Readiness readiness;
+    private Ownership ownership;
     private StateRestoreListener restoreObserver;
     /** Threads that render and write answers once verdicts arrive, so that work never runs on stream threads. */
     private static final int DISPATCH_THREADS = 2;
@@ -134,7 +135,7 @@ public final class BalanceNode implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         HostInfo self = new HostInfo(config.advertisedHost(), config.advertisedPort());
-        Ownership ownership = new Ownership(streams, self, settings.topics().changes());
+        ownership = new Ownership(streams, self, settings.topics().changes());
         readiness = new Readiness(activeStores, self, settings.topics().changes(), restoreObserver,
                 settings.groupInstanceId());
         readiness.watch(streams);
@@ -202,7 +203,7 @@ public final class BalanceNode implements AutoCloseable {
         streams.start();
         // With static membership a dead node keeps its partitions until its session times out; the others
         // remove it from the group once they see it dead, so its standbys take over now.
-        peerFencer = new PeerFencer(fencingProperties(settings), () -> peers(streams, self), forwarder, registry,
+        peerFencer = new PeerFencer(fencingProperties(settings), ownership::otherNodes, forwarder, registry,
                 config.evictDeadNodes() && settings.groupInstanceId() != null ? settings.applicationId() : null).start();
         LOG.info("balance node listening on {}://{}:{} (advertised as {}; requests handled {}), Kafka at {}",
                 config.tlsEnabled() ? "https" : "http", config.httpHost(), http.port(), config.selfHostPort(),
@@ -348,11 +349,7 @@ public final class BalanceNode implements AutoCloseable {
     static final long STOPPING_VISIBLE_MS = PeerFencer.POLL_MS * 3 / 2;
 
     private boolean hasPeers() {
-        try {
-            return streams != null && !peers(streams, new HostInfo(config.advertisedHost(), config.advertisedPort())).isEmpty();
-        } catch (RuntimeException e) {
-            return false;
-        }
+        return streams != null && ownership != null && !ownership.otherNodes().isEmpty();
     }
 
     private static void lingerStopping(long stopBegan) {
@@ -364,18 +361,6 @@ public final class BalanceNode implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    /** The other nodes of the group as host:port, from the metadata (empty when it is not known). */
-    private static java.util.Set<String> peers(KafkaStreams streams, HostInfo self) {
-        java.util.Set<String> peers = new java.util.TreeSet<>();
-        for (org.apache.kafka.streams.StreamsMetadata client : streams.metadataForAllStreamsClients()) {
-            HostInfo host = client.hostInfo();
-            if (!host.equals(self) && host.port() > 0) {
-                peers.add(host.host() + ":" + host.port());
-            }
-        }
-        return peers;
     }
 
     /** What a producer needs to reach the cluster's brokers, for fencing a dead node's transactions. */

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.Map;
 
 /**
@@ -298,7 +299,7 @@ public final class QueryRoutes {
     static final long STALE_RETRY_BUDGET_MS = 3_000;
     static final long STALE_RETRY_PAUSE_MS = 100;
 
-    private final java.util.concurrent.atomic.LongAdder staleRetries = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder staleRetries = new LongAdder();
 
     /** Rounds of asking the copies again (see {@link #STALE_RETRY_BUDGET_MS}), since the start. */
     public double staleRetries() {

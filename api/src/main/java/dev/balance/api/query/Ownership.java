@@ -247,16 +247,17 @@ public final class Ownership {
      */
     public java.util.List<String> lastKnownCopiesElsewhere(long accountId) {
         java.util.List<java.util.List<String>> copies = lastCopies;
-        return copies.isEmpty() ? otherNodes() : copies.get(partitionOf(accountId, copies.size()));
+        return copies.isEmpty() ? java.util.List.copyOf(otherNodes()) : copies.get(partitionOf(accountId, copies.size()));
     }
 
     /**
-     * Every other node Streams knows of now, for a node that has seen no complete assignment yet
-     * (just started, its first rebalance under way): any of them may hold a copy, and one that does
-     * not answers 503.
+     * Every other node of the group Streams knows of now, as host:port in sorted order; empty when
+     * Streams is not running. The peers a node watches, and the nodes a stale read asks on a node
+     * that has seen no complete assignment yet (just started, its first rebalance under way): any
+     * of them may hold a copy, and one that does not answers 503.
      */
-    private java.util.List<String> otherNodes() {
-        java.util.Set<String> others = new java.util.LinkedHashSet<>();
+    public java.util.Set<String> otherNodes() {
+        java.util.Set<String> others = new java.util.TreeSet<>();
         try {
             for (StreamsMetadata client : streams.metadataForAllStreamsClients()) {
                 HostInfo host = client.hostInfo();
@@ -265,10 +266,10 @@ public final class Ownership {
                 }
             }
         } catch (RuntimeException e) {
-            // Not running yet: nothing is known.
-            return java.util.List.of();
+            // Not running (yet, or any more): nothing is known.
+            return java.util.Set.of();
         }
-        return java.util.List.copyOf(others);
+        return others;
     }
 
     /**
