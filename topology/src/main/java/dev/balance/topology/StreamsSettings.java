@@ -282,9 +282,13 @@ public record StreamsSettings(
         // With one node a standby has nowhere to go and stays unassigned (the assignor logs it); with
         // more, a moved partition starts from a warm copy instead of restoring its whole changelog.
         props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
-        // A node added to the cluster first warms copies of the partitions it is to take over; the
-        // assignor moves their active tasks to it at the next probing rebalance once they caught up.
-        // Kafka's 10 minutes would leave a new node idle that long; one minute is Kafka's minimum.
+        // A rebalance moves only what it must: a task stays with its running owner, a dead node's tasks
+        // go to their caught-up standbys, and a node that joins gets tasks only from caught-up copies
+        // (it warms copies up first; the assignor asks for a follow-up rebalance every 10 s until they
+        // are). Kafka's default assignor also swapped the survivors' own tasks when a node died.
+        props.put(StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG, StayingTaskAssignor.class.getName());
+        props.put(StayingTaskAssignor.PROBE_INTERVAL_CONFIG, StayingTaskAssignor.DEFAULT_PROBE_INTERVAL_MS);
+        // Kafka's own follow-up rebalances (used by its assignors): one minute, Kafka's minimum.
         props.put(StreamsConfig.PROBING_REBALANCE_INTERVAL_MS_CONFIG, 60_000L);
         // The classic protocol: static membership is not supported by the streams protocol (KIP-1071).
         props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
