@@ -140,10 +140,9 @@ public final class BalanceNode implements AutoCloseable {
                 settings.groupInstanceId());
         readiness.watch(streams);
         streams.setGlobalStateRestoreListener(readiness);
-        // Owners are cached between rebalances; every state change (a rebalance passes through
-        // REBALANCING) drops the cache.
+        // Owners are cached; the cache lives through a rebalance and is dropped when it ends.
         streams.setStateListener((newState, oldState) -> {
-            ownership.invalidate();
+            ownership.stateChanged(newState);
             readiness.stateChanged(newState);
         });
         producer = new KafkaProducer<>(producerProperties(settings), new LongSerializer(), new ByteArraySerializer());

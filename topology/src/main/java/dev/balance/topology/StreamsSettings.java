@@ -64,8 +64,15 @@ public record StreamsSettings(
     public static final long SESSION_TIMEOUT_MS_DEFAULT = 45_000;
     /** Kafka refuses longer group instance ids; Streams appends {@code -<thread index>} to ours. */
     private static final int GROUP_INSTANCE_ID_MAX = 200;
-    /** How often a member heartbeats at most; a third of a short session timeout below that. */
-    private static final long HEARTBEAT_INTERVAL_MS_MAX = 3_000;
+    /**
+     * How often a member heartbeats at most; a third of a short session timeout below that. A member
+     * learns that a rebalance started from its next heartbeat: at Kafka's 3 s a dead node's partitions
+     * waited up to 3 s more after its removal, and each task move (two rebalances under the cooperative
+     * protocol) left the moved partition unowned, and under exactly-once every other partition's
+     * commits held, for up to 3 s between them (measured in the chaos test, see the README). Heartbeats
+     * come from the consumer's own thread; two a second per stream thread cost the broker nothing.
+     */
+    private static final long HEARTBEAT_INTERVAL_MS_MAX = 500;
 
     public StreamsSettings {
         Objects.requireNonNull(applicationId, "applicationId");

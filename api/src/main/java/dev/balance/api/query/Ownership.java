@@ -17,7 +17,7 @@ import org.apache.kafka.streams.state.HostInfo;
  *
  * <p>While Streams runs, owners come from a snapshot of the whole assignment (partition → active
  * host, and which partitions this node holds a standby of), taken once and dropped at every state
- * change: a rebalance always passes through REBALANCING. Asking Streams per request
+ * change but the start of a rebalance (see {@link #stateChanged}). Asking Streams per request
  * ({@code queryMetadataForKey}) walked every client's metadata for every read. A snapshot a moment
  * out of date is safe: a local read of a partition this node no longer owns fails as a 503 (the
  * store is gone), and a forwarded one is answered by the node it reaches. Outside RUNNING the
@@ -56,7 +56,24 @@ public final class Ownership {
         this.changesTopic = changesTopic;
     }
 
-    /** Drops the snapshot; the next question builds a new one. Called on every Streams state change. */
+    /**
+     * Called on every Streams state change. Entering REBALANCING keeps the last complete snapshot: the
+     * partitions a rebalance does not move (most of them, see {@code StayingTaskAssignor}) keep being
+     * routed to their owners instead of every request answering 503 until the rebalance ends, and a
+     * partition that does move is answered 503 by the node it reaches ({@code refuseWhen}, a store that
+     * is gone), as before. Any other state (RUNNING again with the new assignment, stopping) drops it.
+     */
+    public void stateChanged(KafkaStreams.State newState) {
+        if (newState == KafkaStreams.State.REBALANCING) {
+            synchronized (this) {
+                generation.incrementAndGet();
+            }
+        } else {
+            invalidate();
+        }
+    }
+
+    /** Drops the snapshot; the next question builds a new one. */
     public void invalidate() {
         synchronized (this) {
             generation.incrementAndGet();

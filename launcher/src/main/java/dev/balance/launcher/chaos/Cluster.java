@@ -164,6 +164,11 @@ final class Cluster implements AutoCloseable {
         if (session != null && !session.isBlank()) {
             env.put("SESSION_TIMEOUT_MS", session);
         }
+        // KAFKA_LOG_LEVEL=info puts Kafka's rebalance and restore steps in the nodes' logs.
+        String kafkaLogLevel = System.getenv("KAFKA_LOG_LEVEL");
+        if (kafkaLogLevel != null && !kafkaLogLevel.isBlank()) {
+            env.put("KAFKA_LOG_LEVEL", kafkaLogLevel);
+        }
         return env;
     }
 
