@@ -25,6 +25,7 @@ import dev.balance.api.verdict.VerdictWaiters;
 import dev.balance.topology.ActiveStores;
 import dev.balance.topology.BalanceTopology;
 import dev.balance.topology.OutcomeCounters;
+import dev.balance.topology.StayingTaskAssignor;
 import dev.balance.topology.StreamsSettings;
 import dev.balance.topology.TopicSetup;
 import io.javalin.Javalin;
@@ -136,6 +137,17 @@ public final class BalanceNode implements AutoCloseable {
         });
         HostInfo self = new HostInfo(config.advertisedHost(), config.advertisedPort());
         ownership = new Ownership(streams, self, settings.topics().changes());
+        // Should this node lead the group after the leader died, the assignor knows where tasks ran.
+        ownership.onAssignment(owners -> StayingTaskAssignor.observe(settings.applicationId(), owners));
+        // A partition that stops running here (moved away) answers its waiting changes 202 PENDING at
+        // once: their verdicts come from the new owner, and a client asking again reaches it.
+        activeStores.onClosed(partition -> {
+            int released = waiters.movedAway(account -> ownership.partitionIfKnown(account) == partition);
+            if (released > 0) {
+                LOG.info("partition {} stopped running here: {} changes waiting for a verdict answered 202 PENDING",
+                        partition, released);
+            }
+        });
         readiness = new Readiness(activeStores, self, settings.topics().changes(), restoreObserver,
                 settings.groupInstanceId());
         readiness.watch(streams);

@@ -116,7 +116,7 @@ public final class ChangeSubmitter {
             VerdictWaiters.Waiter waiter = waiters.register(command, event -> {
                 verdictLatency.record(System.nanoTime() - sentNs, TimeUnit.NANOSECONDS);
                 batch.settle(index, new Outcome(event, null));
-            });
+            }, () -> batch.moved(index));
             if (waiter == null) {
                 batch.settle(i, new Outcome(null, new ApiException(503, "OVERLOADED",
                         "too many changes are waiting for verdicts", Map.of(), 1)));
@@ -152,6 +152,8 @@ public final class ChangeSubmitter {
         final VerdictWaiters.Waiter[] waiters;
         final AtomicReferenceArray<Outcome> outcomes;
         final AtomicIntegerArray acked;
+        /** 1 where the change's partition stopped running here before its verdict. */
+        final AtomicIntegerArray gone;
         final AtomicInteger open;
         final CompletableFuture<List<Outcome>> done = new CompletableFuture<>();
         volatile boolean pastDeadline;
@@ -160,6 +162,7 @@ public final class ChangeSubmitter {
             waiters = new VerdictWaiters.Waiter[size];
             outcomes = new AtomicReferenceArray<>(size);
             acked = new AtomicIntegerArray(size);
+            gone = new AtomicIntegerArray(size);
             open = new AtomicInteger(size);
             if (size == 0) {
                 done.complete(List.of());
@@ -184,7 +187,20 @@ public final class ChangeSubmitter {
                 return;
             }
             acked.set(index, 1);
-            if (pastDeadline) {
+            if (pastDeadline || gone.get(index) == 1) {
+                giveUp(index);
+            }
+        }
+
+        /**
+         * The change's partition stopped running on this node (it moved away): its verdict will come
+         * from another node, so it is PENDING now instead of at the wait limit, once the broker
+         * acknowledged it. The client asks again with the same transaction id and gets the verdict
+         * from the new owner.
+         */
+        void moved(int index) {
+            gone.set(index, 1);
+            if (acked.get(index) == 1) {
                 giveUp(index);
             }
         }

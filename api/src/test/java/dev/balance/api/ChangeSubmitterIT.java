@@ -75,4 +75,37 @@ class ChangeSubmitterIT {
             assertThat(waiters.waitingCount()).isZero();
         }
     }
+    @Test
+    void changesWhosePartitionMovedAwayAreAnsweredPendingAtOnceAndTheOthersKeepWaiting() throws Exception {
+        broker.createTopics(1, java.util.Map.of("retention.ms", "-1"), "changes");
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        VerdictWaiters waiters = new VerdictWaiters(1_000);
+        try (KafkaProducer<Long, byte[]> producer = new KafkaProducer<>(props, new LongSerializer(),
+                new ByteArraySerializer())) {
+            // No processor decides here, and the wait limit is far away: only the move can end the wait.
+            ChangeSubmitter submitter = new ChangeSubmitter(producer, "changes", waiters, 600_000, timer,
+                    new SimpleMeterRegistry().timer("verdict_latency"));
+            java.util.concurrent.CompletableFuture<List<ChangeSubmitter.Outcome>> moving = submitter.submitAll(List.of(
+                    ChangeCommand.of("m1", 42, "BTC", ChangeType.DEPOSIT, BigDecimal.ONE),
+                    ChangeCommand.of("m2", 42, "BTC", ChangeType.DEPOSIT, BigDecimal.TEN)));
+            java.util.concurrent.CompletableFuture<List<ChangeSubmitter.Outcome>> staying = submitter.submitAll(List.of(
+                    ChangeCommand.of("s1", 7, "BTC", ChangeType.DEPOSIT, BigDecimal.ONE)));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> waiters.waitingCount() == 3);
+
+            assertThat(waiters.movedAway(account -> account == 42)).isEqualTo(2);
+
+            List<ChangeSubmitter.Outcome> outcomes = moving.get(30, TimeUnit.SECONDS);
+            assertThat(outcomes).hasSize(2).allSatisfy(outcome -> assertThat(outcome.pending()).isTrue());
+            assertThat(staying).isNotDone();
+            assertThat(waiters.waitingCount()).isEqualTo(1);
+            waiters.movedAway(account -> true);
+            assertThat(staying.get(30, TimeUnit.SECONDS)).singleElement()
+                    .satisfies(outcome -> assertThat(outcome.pending()).isTrue());
+            assertThat(waiters.waitingCount()).isZero();
+        }
+    }
 }

@@ -19,13 +19,27 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 public final class ActiveStores {
 
     private final ConcurrentMap<Integer, ReadOnlyKeyValueStore<Bytes, byte[]>> byPartition = new ConcurrentHashMap<>();
+    private final java.util.List<java.util.function.IntConsumer> closeListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Runs {@code listener} with the partition each time an active task here closes (it moved away,
+     * or its stream thread stops), on the stream thread: it must be quick.
+     */
+    public void onClosed(java.util.function.IntConsumer listener) {
+        closeListeners.add(listener);
+    }
 
     void opened(int partition, ReadOnlyKeyValueStore<Bytes, byte[]> store) {
         byPartition.put(partition, store);
     }
 
     void closed(int partition, ReadOnlyKeyValueStore<Bytes, byte[]> store) {
-        byPartition.remove(partition, store);
+        if (byPartition.remove(partition, store)) {
+            for (java.util.function.IntConsumer listener : closeListeners) {
+                listener.accept(partition);
+            }
+        }
     }
 
     /** The store of the partition's active task in this instance, or null when there is none. */

@@ -48,7 +48,9 @@ import java.util.TreeSet;
  *   <li><b>Standby copies</b> ({@code num.standby.replicas}) go to the nodes with the most of the task's
  *       state already, then the fewest copies; warm-ups count as copies.</li>
  * </ol>
- * Every choice is ordered by task id and process id, so the same state gives the same assignment.
+ * Every choice is ordered by task id and process id, so the same state gives the same assignment. The
+ * memory of where tasks ran is keyed by the input partition ({@code TaskId.partition()}): the topology
+ * has one sub-topology.
  */
 public final class StayingTaskAssignor implements TaskAssignor {
     /** How long until the follow-up rebalance that moves a task to a warmed-up copy (default 10 s). */
@@ -71,13 +73,29 @@ public final class StayingTaskAssignor implements TaskAssignor {
     private Memory memory = new Memory();
 
     /**
-     * @param lastOwners where each task ran after the last assignment computed here
+     * Nodes are named by their {@code application.server} (host:port), which a node keeps across restarts
+     * (its process id changes when its state is wiped), else by process id.
+     *
+     * @param lastOwners the node each partition's task ran on in the last assignment known here: computed
+     *                   here, or seen by this node ({@link #observe}) when another node led the group
      * @param homes      tasks taken from a node that left the group: that node, to give them back first
      *                   when it returns caught up
      */
-    private record Memory(Map<TaskId, ProcessId> lastOwners, Map<TaskId, ProcessId> homes) {
+    private record Memory(Map<Integer, String> lastOwners, Map<TaskId, String> homes) {
         Memory() {
             this(new HashMap<>(), new HashMap<>());
+        }
+    }
+
+    /**
+     * Records the active owner (host:port) of each partition in an assignment this node saw complete, so
+     * that a node that becomes the group's leader after the previous leader died still knows where a dead
+     * node's tasks came from.
+     */
+    public static void observe(String applicationId, Map<Integer, String> ownerByPartition) {
+        Memory memory = MEMORY.computeIfAbsent(applicationId, id -> new Memory());
+        synchronized (memory) {
+            memory.lastOwners().putAll(ownerByPartition);
         }
     }
 
@@ -144,12 +162,12 @@ public final class StayingTaskAssignor implements TaskAssignor {
      * The assignment itself, on plain data: fills each client's {@code active} and {@code standby} sets.
      *
      * @param tasks      every task to assign, with whether it has state
-     * @param homes      tasks whose owner left, by that owner (updated: set when a task is orphaned, cleared
-     *                   when it is back home)
-     * @param lastOwners each task's owner after the previous plan (replaced by this plan's)
+     * @param homes      tasks whose owner left, by that owner's name (updated: set when a task is orphaned,
+     *                   cleared when it is back home)
+     * @param lastOwners the name of each partition's owner before this plan (updated with this plan's)
      */
     static Plan plan(List<Client> clients, Map<TaskId, Boolean> tasks, long acceptableLag, int standbys,
-                     int maxWarmups, Map<TaskId, ProcessId> homes, Map<TaskId, ProcessId> lastOwners) {
+                     int maxWarmups, Map<TaskId, String> homes, Map<Integer, String> lastOwners) {
         List<String> moves = new ArrayList<>();
         List<String> warmups = new ArrayList<>();
         Set<ProcessId> warming = new HashSet<>();
@@ -188,8 +206,8 @@ public final class StayingTaskAssignor implements TaskAssignor {
                     .thenComparing(c -> c.caughtUp(task, stateful, acceptableLag) ? 0L : c.lag(task, stateful))
                     .thenComparingDouble(Client::load)
                     .thenComparing(c -> c.id);
-            ProcessId last = lastOwners.get(task);
-            if (last != null && clients.stream().noneMatch(c -> c.id.equals(last))) {
+            String last = lastOwners.get(task.partition());
+            if (last != null && clients.stream().noneMatch(c -> c.name.equals(last))) {
                 homes.putIfAbsent(task, last);
             }
             Client chosen = clients.stream().min(order).orElseThrow();
@@ -218,7 +236,7 @@ public final class StayingTaskAssignor implements TaskAssignor {
                     continue;
                 }
                 Comparator<TaskId> preference = Comparator
-                        .comparing((TaskId t) -> !recipient.id.equals(homes.get(t)))
+                        .comparing((TaskId t) -> !recipient.name.equals(homes.get(t)))
                         .thenComparing(donor.previousActive::contains)
                         .thenComparingLong(t -> recipient.lag(t, tasks.get(t)))
                         .thenComparing(Comparator.naturalOrder());
@@ -226,7 +244,7 @@ public final class StayingTaskAssignor implements TaskAssignor {
                         .filter(t -> recipient.caughtUp(t, tasks.get(t), acceptableLag)).min(preference).orElse(null);
                 boolean placedHere = donor.active.stream().anyMatch(t -> !donor.previousActive.contains(t));
                 if (take != null && donor.previousActive.contains(take) && placedHere
-                        && !recipient.id.equals(homes.get(take))) {
+                        && !recipient.name.equals(homes.get(take))) {
                     // Rather than stop a task that is running, warm up a copy of one that has not started.
                     take = null;
                 }
@@ -279,10 +297,9 @@ public final class StayingTaskAssignor implements TaskAssignor {
                 candidates.get(i).standby.add(task);
             }
         }
-        lastOwners.clear();
         for (Map.Entry<TaskId, Client> entry : owner.entrySet()) {
-            lastOwners.put(entry.getKey(), entry.getValue().id);
-            homes.remove(entry.getKey(), entry.getValue().id);
+            lastOwners.put(entry.getKey().partition(), entry.getValue().name);
+            homes.remove(entry.getKey(), entry.getValue().name);
         }
         homes.keySet().retainAll(tasks.keySet());
         return new Plan(moves, warmups, warming);
@@ -297,6 +314,8 @@ public final class StayingTaskAssignor implements TaskAssignor {
     /** One Kafka Streams instance (a node) as the plan sees it. */
     static final class Client {
         final ProcessId id;
+        /** host:port from {@code application.server}, else the process id. */
+        final String name;
         final int threads;
         final Set<TaskId> previousActive;
         final Map<TaskId, Long> lags;
@@ -304,14 +323,21 @@ public final class StayingTaskAssignor implements TaskAssignor {
         final Set<TaskId> standby = new TreeSet<>();
 
         Client(ProcessId id, int threads, Collection<TaskId> previousActive, Map<TaskId, Long> lags) {
+            this(id, id.toString(), threads, previousActive, lags);
+        }
+
+        Client(ProcessId id, String name, int threads, Collection<TaskId> previousActive, Map<TaskId, Long> lags) {
             this.id = id;
+            this.name = name;
             this.threads = Math.max(1, threads);
             this.previousActive = new HashSet<>(previousActive);
             this.lags = lags;
         }
 
         static Client of(KafkaStreamsState state) {
-            return new Client(state.processId(), state.numProcessingThreads(), state.previousActiveTasks(),
+            String name = state.hostInfo().map(host -> host.host() + ":" + host.port())
+                    .orElse(state.processId().toString());
+            return new Client(state.processId(), name, state.numProcessingThreads(), state.previousActiveTasks(),
                     state.statefulTasksToLagSums());
         }
 

@@ -69,10 +69,11 @@ public record StreamsSettings(
      * learns that a rebalance started from its next heartbeat: at Kafka's 3 s a dead node's partitions
      * waited up to 3 s more after its removal, and each task move (two rebalances under the cooperative
      * protocol) left the moved partition unowned, and under exactly-once every other partition's
-     * commits held, for up to 3 s between them (measured in the chaos test, see the README). Heartbeats
-     * come from the consumer's own thread; two a second per stream thread cost the broker nothing.
+     * commits held, for up to 3 s between them (measured in the chaos test, see the README; 500 ms was
+     * measured too). Heartbeats come from the consumer's own thread; five a second per stream thread
+     * cost the broker nothing.
      */
-    private static final long HEARTBEAT_INTERVAL_MS_MAX = 500;
+    private static final long HEARTBEAT_INTERVAL_MS_MAX = 200;
 
     public StreamsSettings {
         Objects.requireNonNull(applicationId, "applicationId");

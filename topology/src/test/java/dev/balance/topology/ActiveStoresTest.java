@@ -20,6 +20,8 @@ class ActiveStoresTest {
     void shouldHandOutTheStoreOfARunningTaskAndForgetItWhenTheTaskCloses() {
         StreamsSettings settings = DriverFixture.settings();
         ActiveStores activeStores = new ActiveStores();
+        java.util.List<Integer> closed = new java.util.ArrayList<>();
+        activeStores.onClosed(closed::add);
         TopologyTestDriver driver = new TopologyTestDriver(BalanceTopology.build(settings, VerdictListener.NONE,
                 new OutcomeCounters(), activeStores), settings.toProperties(), DriverFixture.WALL_CLOCK_START);
         var changes = driver.createInputTopic(settings.topics().changes(), new LongSerializer(),
@@ -32,9 +34,11 @@ class ActiveStoresTest {
         byte[] stored = activeStores.get(0).get(StoreKeys.balanceKey(42L, "BTC"));
         assertThat(Codecs.decodeBalance(stored).available()).isEqualByComparingTo("1.5");
         assertThat(activeStores.get(1)).as("no task of partition 1 here").isNull();
+        assertThat(closed).isEmpty();
 
         driver.close();
 
         assertThat(activeStores.get(0)).as("forgotten when the task closed").isNull();
+        assertThat(closed).as("the close listeners heard of it once").containsExactly(0);
     }
 }

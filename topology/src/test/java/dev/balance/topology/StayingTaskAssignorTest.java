@@ -38,8 +38,8 @@ class StayingTaskAssignorTest {
     private static final ProcessId D = id(4);
     private static final List<TaskId> TASKS = tasks(6);
 
-    private final Map<TaskId, ProcessId> homes = new HashMap<>();
-    private final Map<TaskId, ProcessId> lastOwners = new HashMap<>();
+    private final Map<TaskId, String> homes = new HashMap<>();
+    private final Map<Integer, String> lastOwners = new HashMap<>();
 
     @Test
     void aSteadyClusterKeepsEveryTaskWhereItRuns() {
@@ -63,7 +63,7 @@ class StayingTaskAssignorTest {
 
         assertThat(actives(clients)).isEqualTo(Map.of(A, set(0, 1, 4), B, set(2, 3, 5)));
         assertThat(plan.moves()).containsExactlyInAnyOrder(t(4) + "->" + A, t(5) + "->" + B);
-        assertThat(homes).isEqualTo(Map.of(t(4), C, t(5), C));
+        assertThat(homes).isEqualTo(Map.of(t(4), C.toString(), t(5), C.toString()));
         assertValid(clients, 1);
     }
 
@@ -99,6 +99,24 @@ class StayingTaskAssignorTest {
         assertThat(plan.moves()).containsExactlyInAnyOrder(t(4) + "->" + C, t(5) + "->" + C);
         assertThat(homes).isEmpty();
         assertValid(clients, 1);
+    }
+
+    @Test
+    void aNewLeaderThatOnlySawTheAssignmentStillGivesAReturningNodeItsOwnTasks() {
+        // The dead node C led the group; the new leader knows the owners only from what its node saw.
+        for (int p = 0; p < 6; p++) {
+            lastOwners.put(p, (p < 2 ? A : p < 4 ? B : C).toString());
+        }
+        plan(List.of(client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), 300L, t(2), 200L), 0, 1),
+                client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), 250L, t(0), 100L), 2, 3)));
+        Client a = client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), RUNNING, t(2), 200L), 0, 1, 4);
+        Client b = client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), RUNNING, t(0), 100L), 2, 3, 5);
+        // Without the memory the lowest lag would pick 0 and 2, the survivors' own partitions.
+        Client c = client(C, Map.of(t(4), 2_000L, t(5), 2_000L, t(0), 1_000L, t(2), 1_000L));
+        List<Client> clients = List.of(a, b, c);
+        plan(clients);
+
+        assertThat(actives(clients)).isEqualTo(Map.of(A, set(0, 1), B, set(2, 3), C, set(4, 5)));
     }
 
     @Test

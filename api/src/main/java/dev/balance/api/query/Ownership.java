@@ -50,6 +50,13 @@ public final class Ownership {
         }
     }
 
+    private volatile java.util.function.Consumer<java.util.Map<Integer, String>> onAssignment;
+
+    /** Told the active owner (host:port) of every partition each time a complete assignment is first seen. */
+    public void onAssignment(java.util.function.Consumer<java.util.Map<Integer, String>> listener) {
+        this.onAssignment = listener;
+    }
+
     public Ownership(KafkaStreams streams, HostInfo self, String changesTopic) {
         this.streams = streams;
         this.self = self;
@@ -181,7 +188,20 @@ public final class Ownership {
         synchronized (this) {
             if (built != null && generation.get() == before && streams.state() == KafkaStreams.State.RUNNING) {
                 snapshot = built;
+            } else {
+                return built;
             }
+        }
+        java.util.function.Consumer<java.util.Map<Integer, String>> listener = onAssignment;
+        if (listener != null) {
+            java.util.Map<Integer, String> owners = new java.util.HashMap<>();
+            for (int partition = 0; partition < built.partitions(); partition++) {
+                HostInfo owner = built.active()[partition];
+                if (owner != null) {
+                    owners.put(partition, owner.host() + ":" + owner.port());
+                }
+            }
+            listener.accept(owners);
         }
         return built;
     }

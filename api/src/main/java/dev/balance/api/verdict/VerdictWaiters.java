@@ -31,10 +31,12 @@ public final class VerdictWaiters implements VerdictListener {
     public static final class Waiter {
         private final ChangeCommand command;
         private final Consumer<BalanceEvent> onVerdict;
+        private final Runnable onMoved;
 
-        private Waiter(ChangeCommand command, Consumer<BalanceEvent> onVerdict) {
+        private Waiter(ChangeCommand command, Consumer<BalanceEvent> onVerdict, Runnable onMoved) {
             this.command = command;
             this.onVerdict = onVerdict;
+            this.onMoved = onMoved;
         }
 
         private Key key() {
@@ -59,11 +61,19 @@ public final class VerdictWaiters implements VerdictListener {
      * stall stream processing. Returns null when too many requests are already waiting.
      */
     public Waiter register(ChangeCommand command, Consumer<BalanceEvent> onVerdict) {
+        return register(command, onVerdict, null);
+    }
+
+    /**
+     * As {@link #register(ChangeCommand, Consumer)}; {@code onMoved} (when not null) runs instead of a
+     * verdict if the account's partition stops running here first ({@link #movedAway}).
+     */
+    public Waiter register(ChangeCommand command, Consumer<BalanceEvent> onVerdict, Runnable onMoved) {
         if (count.incrementAndGet() > waitersMax) {
             count.decrementAndGet();
             return null;
         }
-        Waiter waiter = new Waiter(command, onVerdict);
+        Waiter waiter = new Waiter(command, onVerdict, onMoved);
         waiting.merge(waiter.key(), new Waiter[] {waiter}, VerdictWaiters::concat);
         return waiter;
     }
@@ -110,6 +120,41 @@ public final class VerdictWaiters implements VerdictListener {
                 LOG.warn("a verdict callback failed for {}/{}", event.accountId(), event.transactionId(), e);
             }
         }
+    }
+
+    /**
+     * The partition of the accounts {@code moved} accepts stopped running on this node: their verdicts
+     * will be decided elsewhere and never reach these waiters. Each waiter registered with an
+     * {@code onMoved} leaves and has it run now, rather than wait out its limit (a client held for
+     * {@code VERDICT_WAIT_MS} at every partition move). Returns how many left.
+     */
+    public int movedAway(java.util.function.LongPredicate moved) {
+        java.util.List<Waiter> released = new java.util.ArrayList<>();
+        for (Key key : waiting.keySet()) {
+            if (!moved.test(key.accountId())) {
+                continue;
+            }
+            waiting.computeIfPresent(key, (k, waiters) -> {
+                Waiter[] kept = waiters;
+                for (Waiter waiter : waiters) {
+                    if (waiter.onMoved != null) {
+                        released.add(waiter);
+                        kept = without(kept, indexOf(kept, waiter));
+                    }
+                }
+                return kept.length == 0 ? null : kept;
+            });
+        }
+        count.addAndGet(-released.size());
+        for (Waiter waiter : released) {
+            try {
+                waiter.onMoved.run();
+            } catch (RuntimeException e) {
+                LOG.warn("a moved-away callback failed for {}/{}", waiter.command.accountId(),
+                        waiter.command.transactionId(), e);
+            }
+        }
+        return released.size();
     }
 
     public int waitingCount() {

@@ -32,6 +32,25 @@ class VerdictWaitersTest {
     }
 
     @Test
+    void aMoveReleasesOnlyTheWaitersOfItsAccountsThatAskedForIt() {
+        List<String> seen = new ArrayList<>();
+        waiters.register(deposit("t1", "1"), event -> seen.add("verdict t1"), () -> seen.add("moved t1"));
+        waiters.register(deposit("t2", "1"), event -> seen.add("verdict t2"));
+        waiters.register(ChangeCommand.of("t3", 8, "BTC", ChangeType.DEPOSIT, new BigDecimal("1")),
+                event -> seen.add("verdict t3"), () -> seen.add("moved t3"));
+
+        assertThat(waiters.movedAway(account -> account == 42)).isEqualTo(1);
+
+        assertThat(seen).containsExactly("moved t1");
+        assertThat(waiters.waitingCount()).isEqualTo(2);
+        // Gone is gone: its verdict, if it still came here, reaches no one.
+        waiters.onVerdict(verdict(deposit("t1", "1"), Result.APPLIED));
+        waiters.onVerdict(verdict(deposit("t2", "1"), Result.APPLIED));
+        assertThat(seen).containsExactly("moved t1", "verdict t2");
+        assertThat(waiters.waitingCount()).isEqualTo(1);
+    }
+
+    @Test
     void aCancelledWaiterGetsNothingAndLeavesOnceEvenWhenCancelledTwice() {
         List<BalanceEvent> seen = new ArrayList<>();
         VerdictWaiters.Waiter first = waiters.register(deposit("t1", "1"), seen::add);
