@@ -105,7 +105,7 @@ class NodeConfigTest {
         assertThat(config.shutdownTimeoutMs()).isEqualTo(30_000);
         assertThat(props).containsEntry("main.consumer.group.instance.id", "node-1.internal-8081")
                 .containsEntry("main.consumer.session.timeout.ms", 15_000)
-                .containsEntry("main.consumer.heartbeat.interval.ms", 200)
+                .containsEntry("main.consumer.heartbeat.interval.ms", 500)
                 .containsEntry("num.standby.replicas", 1)
                 .containsEntry("group.protocol", "classic")
                 .containsEntry("processing.guarantee", "exactly_once_v2");
@@ -123,7 +123,7 @@ class NodeConfigTest {
         assertThat(config.leaveGroupOnShutdown()).isTrue();
         assertThat(config.shutdownTimeoutMs()).isEqualTo(5_000);
         assertThat(props).containsEntry("main.consumer.session.timeout.ms", 6_000)
-                .containsEntry("main.consumer.heartbeat.interval.ms", 200);
+                .containsEntry("main.consumer.heartbeat.interval.ms", 500);
     }
 
     @Test
