@@ -46,7 +46,8 @@ import java.util.TreeSet;
  *       the copy has caught up. A node that joins (added, or restarted after a kill) therefore gets its
  *       share only from copies that are ready, and the survivors' other tasks never move.</li>
  *   <li><b>Standby copies</b> ({@code num.standby.replicas}) go to the nodes with the most of the task's
- *       state already, then the fewest copies; warm-ups count as copies.</li>
+ *       state already, then to the node holding the fewest copies of the same owner's tasks (so a dead
+ *       node's tasks go to several survivors), then the fewest copies; warm-ups count as copies.</li>
  * </ol>
  * Every choice is ordered by task id and process id, so the same state gives the same assignment. The
  * memory of where tasks ran is keyed by the input partition ({@code TaskId.partition()}): the topology
@@ -290,7 +291,10 @@ public final class StayingTaskAssignor implements TaskAssignor {
                     candidates.add(client);
                 }
             }
+            // Where the state already is; then spread each node's copies over the others, so that
+            // when it dies its tasks go to several survivors; then the fewest copies.
             candidates.sort(Comparator.comparingLong((Client c) -> c.lag(task, true))
+                    .thenComparingLong(c -> c.standby.stream().filter(t -> owner.get(t) == active).count())
                     .thenComparingInt(c -> c.standby.size())
                     .thenComparing(c -> c.id));
             for (int i = 0; i < candidates.size() && copies < standbys; i++, copies++) {

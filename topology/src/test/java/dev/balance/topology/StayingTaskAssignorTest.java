@@ -162,14 +162,30 @@ class StayingTaskAssignorTest {
     }
 
     @Test
-    void aFirstStartWithEmptyChangelogsSpreadsTheTasksEvenly() {
-        Map<TaskId, Long> empty = new HashMap<>();
-        TASKS.forEach(task -> empty.put(task, 0L));
-        List<Client> clients = List.of(client(A, empty), client(B, empty), client(C, empty));
+    void eachNodesCopiesAreSpreadOverTheOtherNodes() {
+        // Three nodes each running two tasks, with nothing in the changelogs yet: every copy is as good.
+        List<Client> clients = new ArrayList<>();
+        ProcessId[] ids = {A, B, C};
+        for (int n = 0; n < 3; n++) {
+            Map<TaskId, Long> lags = new HashMap<>();
+            for (TaskId task : TASKS) {
+                lags.put(task, task.partition() / 2 == n ? RUNNING : 0L);
+            }
+            clients.add(client(ids[n], lags, 2 * n, 2 * n + 1));
+        }
         plan(clients);
 
         assertThat(actives(clients).values()).allSatisfy(tasks -> assertThat(tasks).hasSize(2));
         assertValid(clients, 1);
+        // Each node's two tasks have their copies on the two other nodes: if it dies, both survivors take one.
+        for (Client owner : clients) {
+            for (Client other : clients) {
+                if (other != owner) {
+                    assertThat(other.standby.stream().filter(owner.active::contains).count())
+                            .as("copies of %s's tasks on %s", owner.id, other.id).isEqualTo(1);
+                }
+            }
+        }
     }
 
     @Test
