@@ -57,6 +57,11 @@ public final class Ownership {
         this.onAssignment = listener;
     }
 
+    /** A node as the API names it: host:port. */
+    private static String hostPort(HostInfo host) {
+        return host.host() + ":" + host.port();
+    }
+
     public Ownership(KafkaStreams streams, HostInfo self, String changesTopic) {
         this.streams = streams;
         this.self = self;
@@ -95,14 +100,14 @@ public final class Ownership {
             int partition = partitionOf(accountId, current.partitions());
             HostInfo active = current.active()[partition];
             return active.equals(self) ? new Owner.Local(partition)
-                    : new Owner.Remote(partition, active.host() + ":" + active.port());
+                    : new Owner.Remote(partition, hostPort(active));
         }
         KeyQueryMetadata metadata = metadata(accountId);
         HostInfo active = metadata.activeHost();
         if (active.equals(self)) {
             return new Owner.Local(metadata.partition());
         }
-        return new Owner.Remote(metadata.partition(), active.host() + ":" + active.port());
+        return new Owner.Remote(metadata.partition(), hostPort(active));
     }
 
     /** True when this node holds a standby copy of the account's partition. */
@@ -128,7 +133,7 @@ public final class Ownership {
         java.util.List<String> hosts = new java.util.ArrayList<>();
         for (HostInfo host : metadata.standbyHosts()) {
             if (!host.equals(self) && host.port() > 0) {
-                hosts.add(host.host() + ":" + host.port());
+                hosts.add(hostPort(host));
             }
         }
         return hosts;
@@ -198,7 +203,7 @@ public final class Ownership {
             for (int partition = 0; partition < built.partitions(); partition++) {
                 HostInfo owner = built.active()[partition];
                 if (owner != null) {
-                    owners.put(partition, owner.host() + ":" + owner.port());
+                    owners.put(partition, hostPort(owner));
                 }
             }
             listener.accept(owners);
@@ -264,7 +269,7 @@ public final class Ownership {
                 }
                 for (TopicPartition partition : actives ? client.topicPartitions() : client.standbyTopicPartitions()) {
                     if (partition.topic().equals(changesTopic) && partition.partition() < partitions) {
-                        copies.get(partition.partition()).add(host.host() + ":" + host.port());
+                        copies.get(partition.partition()).add(hostPort(host));
                     }
                 }
             }
@@ -299,7 +304,7 @@ public final class Ownership {
             for (StreamsMetadata client : streams.metadataForAllStreamsClients()) {
                 HostInfo host = client.hostInfo();
                 if (!host.equals(self) && host.port() > 0) {
-                    others.add(host.host() + ":" + host.port());
+                    others.add(hostPort(host));
                 }
             }
         } catch (RuntimeException e) {
