@@ -202,9 +202,9 @@ public final class StayingTaskAssignor implements TaskAssignor {
             if (owner.containsKey(task)) {
                 continue;
             }
+            // A caught-up copy counts as 0, so every caught-up copy comes before any that is behind.
             Comparator<Client> order = Comparator
-                    .comparing((Client c) -> !c.caughtUp(task, stateful, acceptableLag))
-                    .thenComparing(c -> c.caughtUp(task, stateful, acceptableLag) ? 0L : c.lag(task, stateful))
+                    .comparingLong((Client c) -> c.caughtUp(task, stateful, acceptableLag) ? 0L : c.lag(task, stateful))
                     .thenComparingDouble(Client::load)
                     .thenComparing(c -> c.id);
             String last = lastOwners.get(task.partition());
