@@ -67,13 +67,8 @@ public final class HttpApi {
                 config.jetty.addConnector((server, http) -> Tls.connector(server, http, listener.tls(), listener.host(),
                         listener.port()));
             } else {
-                config.jetty.addConnector((server, http) -> {
-                    org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(
-                            server, -1, selectors(), new org.eclipse.jetty.server.HttpConnectionFactory(http));
-                    connector.setHost(listener.host());
-                    connector.setPort(listener.port());
-                    return connector;
-                });
+                config.jetty.addConnector((server, http) -> connector(server, listener.host(), listener.port(),
+                        new org.eclipse.jetty.server.HttpConnectionFactory(http)));
             }
             // Successful local reads are answered before the servlet layer; the rest reaches the routes.
             ReadLane lane = new ReadLane(queries, lookups, gate, responses, registry, bodyBytesMax);
@@ -179,6 +174,26 @@ public final class HttpApi {
      */
     static int selectors() {
         return Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /**
+     * Connections the kernel holds for a listener until Jetty accepts them (the kernel caps it at
+     * net.core.somaxconn). Jetty's default, 0, leaves the JDK's 50: a burst of new connections (clients
+     * coming back after a node restart, a load balancer opening its pool) overflowed it under load,
+     * and each dropped connection attempt waited a second for its SYN to be sent again (benchmark
+     * requests of 1.0-1.5 s while the rest took milliseconds, with the kernel counting listen overflows).
+     */
+    static final int ACCEPT_QUEUE_SIZE = 1024;
+
+    /** A plain or TLS listener's connector with this node's selecting threads and accept queue. */
+    static org.eclipse.jetty.server.ServerConnector connector(org.eclipse.jetty.server.Server server, String host,
+                                                               int port, org.eclipse.jetty.server.ConnectionFactory... factories) {
+        org.eclipse.jetty.server.ServerConnector connector = new org.eclipse.jetty.server.ServerConnector(
+                server, -1, selectors(), factories);
+        connector.setHost(host);
+        connector.setPort(port);
+        connector.setAcceptQueueSize(ACCEPT_QUEUE_SIZE);
+        return connector;
     }
 
     /** /metrics alone, plain HTTP, on a port of its own (METRICS_PORT) that a deployment keeps internal. */

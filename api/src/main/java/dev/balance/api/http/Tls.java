@@ -55,11 +55,8 @@ public final class Tls {
         SecureRequestCustomizer secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false);
         https.addCustomizer(secure);
-        ServerConnector connector = new ServerConnector(server, -1, HttpApi.selectors(),
-                new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(https));
-        connector.setHost(host);
-        connector.setPort(port);
-        return connector;
+        return HttpApi.connector(server, host, port, new SslConnectionFactory(ssl, "http/1.1"),
+                new HttpConnectionFactory(https));
     }
 
     /** The context a node forwards with: it trusts the certificates of TLS_CA_FILE, or of TLS_CERT_FILE. */
