@@ -397,7 +397,8 @@ public final class BalanceNode implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        // Changes of a few milliseconds share a produce request, and the stream threads fetch them together.
+        props.put(ProducerConfig.LINGER_MS_CONFIG, config.producerLingerMs());
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 64 * 1024);
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);

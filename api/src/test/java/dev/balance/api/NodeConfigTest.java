@@ -143,4 +143,15 @@ class NodeConfigTest {
         assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "SHUTDOWN_TIMEOUT_MS", "0")))
                 .hasMessageContaining("SHUTDOWN_TIMEOUT_MS");
     }
+
+    @Test
+    void shouldLetTheProducerLingerThreeMillisecondsUnlessTold() {
+        assertThat(NodeConfig.fromEnv(Map.of("DEV_MODE", "true")).producerLingerMs()).isEqualTo(3);
+        assertThat(NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "PRODUCER_LINGER_MS", "0")).producerLingerMs()).isZero();
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "PRODUCER_LINGER_MS", "-1")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PRODUCER_LINGER_MS");
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "PRODUCER_LINGER_MS", "1001")))
+                .hasMessageContaining("PRODUCER_LINGER_MS");
+    }
 }
