@@ -63,6 +63,8 @@ public final class PeerFencer implements AutoCloseable {
     public static final long POLL_MS = 1_000;
     private static final int PROBE_TIMEOUT_MS = 300;
     private static final long EVICT_TIMEOUT_MS = 10_000;
+    static final long FENCE_RETRY_BACKOFF_MS = 5;
+    static final long FENCE_RETRY_BACKOFF_MAX_MS = 50;
 
     private final Properties producerBase;
     private final Supplier<Set<String>> peers;
@@ -194,6 +196,11 @@ public final class PeerFencer implements AutoCloseable {
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id);
             props.put(ProducerConfig.CLIENT_ID_CONFIG, "fence-" + id);
             props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+            // The broker answers the first InitProducerId with CONCURRENT_TRANSACTIONS while it writes the
+            // abort markers; at the default backoff (100 ms, growing) the retry came a tenth of a second
+            // after the markers, and every partition the dead transaction touched waited that long too.
+            props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, FENCE_RETRY_BACKOFF_MS);
+            props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, FENCE_RETRY_BACKOFF_MAX_MS);
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
                     new ByteArraySerializer())) {
                 // Bumps the id's epoch: the broker aborts its open transaction and refuses the old producer.
