@@ -97,22 +97,9 @@ public final class VerdictWaiters implements VerdictListener {
             // client waiting for its own change with that id on this account must not get it.
             return;
         }
-        Waiter[][] matched = {NONE};
-        waiting.computeIfPresent(new Key(event.accountId(), event.transactionId()), (key, waiters) -> {
-            Waiter[] kept = waiters;
-            for (Waiter waiter : waiters) {
-                if (waiter.command.samePayload(event.currency(), event.type(), event.amount(), event.toAccountId())) {
-                    matched[0] = concat(matched[0], new Waiter[] {waiter});
-                    kept = without(kept, indexOf(kept, waiter));
-                }
-            }
-            return kept.length == 0 ? null : kept;
-        });
-        if (matched[0].length == 0) {
-            return;
-        }
-        count.addAndGet(-matched[0].length);
-        for (Waiter waiter : matched[0]) {
+        Waiter[] matched = take(new Key(event.accountId(), event.transactionId()), waiter ->
+                waiter.command.samePayload(event.currency(), event.type(), event.amount(), event.toAccountId()));
+        for (Waiter waiter : matched) {
             try {
                 waiter.onVerdict.accept(event);
             } catch (RuntimeException e) {
@@ -131,21 +118,10 @@ public final class VerdictWaiters implements VerdictListener {
     public int movedAway(java.util.function.LongPredicate moved) {
         java.util.List<Waiter> released = new java.util.ArrayList<>();
         for (Key key : waiting.keySet()) {
-            if (!moved.test(key.accountId())) {
-                continue;
+            if (moved.test(key.accountId())) {
+                released.addAll(java.util.Arrays.asList(take(key, waiter -> waiter.onMoved != null)));
             }
-            waiting.computeIfPresent(key, (k, waiters) -> {
-                Waiter[] kept = waiters;
-                for (Waiter waiter : waiters) {
-                    if (waiter.onMoved != null) {
-                        released.add(waiter);
-                        kept = without(kept, indexOf(kept, waiter));
-                    }
-                }
-                return kept.length == 0 ? null : kept;
-            });
         }
-        count.addAndGet(-released.size());
         for (Waiter waiter : released) {
             try {
                 waiter.onMoved.run();
@@ -155,6 +131,28 @@ public final class VerdictWaiters implements VerdictListener {
             }
         }
         return released.size();
+    }
+
+    /**
+     * Removes the waiters of {@code key} that {@code match} accepts, under the map's lock for the key, and
+     * counts them out; returns them (most often none).
+     */
+    private Waiter[] take(Key key, java.util.function.Predicate<Waiter> match) {
+        Waiter[][] taken = {NONE};
+        waiting.computeIfPresent(key, (k, waiters) -> {
+            Waiter[] kept = waiters;
+            for (Waiter waiter : waiters) {
+                if (match.test(waiter)) {
+                    taken[0] = concat(taken[0], new Waiter[] {waiter});
+                    kept = without(kept, indexOf(kept, waiter));
+                }
+            }
+            return kept.length == 0 ? null : kept;
+        });
+        if (taken[0].length > 0) {
+            count.addAndGet(-taken[0].length);
+        }
+        return taken[0];
     }
 
     public int waitingCount() {
