@@ -45,11 +45,8 @@ class ChangeSubmitterIT {
 
     @Test
     void aBatchForATopicThatCannotBeReachedFailsAtOnceInsteadOfWaitingOnEverySend() throws Exception {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        Properties props = producerProperties();
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, BLOCK_MS);
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
         List<ChangeCommand> commands = new ArrayList<>();
         for (int i = 0; i < BATCH; i++) {
             commands.add(ChangeCommand.of("t" + i, 42, "BTC", ChangeType.DEPOSIT, BigDecimal.ONE));
@@ -75,15 +72,12 @@ class ChangeSubmitterIT {
             assertThat(waiters.waitingCount()).isZero();
         }
     }
+
     @Test
     void changesWhosePartitionMovedAwayAreAnsweredPendingAtOnceAndTheOthersKeepWaiting() throws Exception {
         broker.createTopics(1, java.util.Map.of("retention.ms", "-1"), "changes");
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
         VerdictWaiters waiters = new VerdictWaiters(1_000);
-        try (KafkaProducer<Long, byte[]> producer = new KafkaProducer<>(props, new LongSerializer(),
+        try (KafkaProducer<Long, byte[]> producer = new KafkaProducer<>(producerProperties(), new LongSerializer(),
                 new ByteArraySerializer())) {
             // No processor decides here, and the wait limit is far away: only the move can end the wait.
             ChangeSubmitter submitter = new ChangeSubmitter(producer, "changes", waiters, 600_000, timer,
@@ -107,5 +101,14 @@ class ChangeSubmitterIT {
                     .satisfies(outcome -> assertThat(outcome.pending()).isTrue());
             assertThat(waiters.waitingCount()).isZero();
         }
+    }
+
+    /** The node's producer as far as these tests need it: idempotent, acks=all. */
+    private Properties producerProperties() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        return props;
     }
 }

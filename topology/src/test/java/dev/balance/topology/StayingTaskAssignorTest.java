@@ -85,14 +85,10 @@ class StayingTaskAssignorTest {
     @Test
     void aRestartedNodeGetsItsOwnTasksBackOnceCaughtUpAndNoOtherMoves() {
         plan(steadyCluster());
-        plan(List.of(client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), 300L, t(2), 200L), 0, 1),
-                client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), 250L, t(0), 100L), 2, 3)));
-        // C is back with its state folder: a few thousand records behind on everything it held.
-        Client a = client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), RUNNING, t(2), 200L), 0, 1, 4);
-        Client b = client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), RUNNING, t(0), 100L), 2, 3, 5);
-        // It is as far behind on 0 and 2 (its standbys) as on 4 and 5: only the memory tells them apart.
-        Client c = client(C, Map.of(t(4), 2_000L, t(5), 2_000L, t(0), 1_500L, t(2), 1_500L));
-        List<Client> clients = List.of(a, b, c);
+        cDies();
+        // C is back with its state folder: a few thousand records behind on everything it held, and
+        // about as far behind on 0 and 2 (its standbys) as on 4 and 5: only the memory tells them apart.
+        List<Client> clients = cReturns(1_500L);
         Plan plan = plan(clients);
 
         assertThat(actives(clients)).isEqualTo(Map.of(A, set(0, 1), B, set(2, 3), C, set(4, 5)));
@@ -107,13 +103,9 @@ class StayingTaskAssignorTest {
         for (int p = 0; p < 6; p++) {
             lastOwners.put(p, (p < 2 ? A : p < 4 ? B : C).toString());
         }
-        plan(List.of(client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), 300L, t(2), 200L), 0, 1),
-                client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), 250L, t(0), 100L), 2, 3)));
-        Client a = client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), RUNNING, t(2), 200L), 0, 1, 4);
-        Client b = client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), RUNNING, t(0), 100L), 2, 3, 5);
+        cDies();
         // Without the memory the lowest lag would pick 0 and 2, the survivors' own partitions.
-        Client c = client(C, Map.of(t(4), 2_000L, t(5), 2_000L, t(0), 1_000L, t(2), 1_000L));
-        List<Client> clients = List.of(a, b, c);
+        List<Client> clients = cReturns(1_000L);
         plan(clients);
 
         assertThat(actives(clients)).isEqualTo(Map.of(A, set(0, 1), B, set(2, 3), C, set(4, 5)));
@@ -249,6 +241,19 @@ class StayingTaskAssignorTest {
     }
 
     // ---- helpers
+
+    /** C died: A took 4 and B took 5, whose standbys they held. */
+    private void cDies() {
+        plan(List.of(client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), 300L, t(2), 200L), 0, 1),
+                client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), 250L, t(0), 100L), 2, 3)));
+    }
+
+    /** C is back, 2,000 records behind on 4 and 5 and {@code standbyLag} on 0 and 2; A and B run the rest. */
+    private List<Client> cReturns(long standbyLag) {
+        return List.of(client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), RUNNING, t(2), 200L), 0, 1, 4),
+                client(B, Map.of(t(2), RUNNING, t(3), RUNNING, t(5), RUNNING, t(0), 100L), 2, 3, 5),
+                client(C, Map.of(t(4), 2_000L, t(5), 2_000L, t(0), standbyLag, t(2), standbyLag)));
+    }
 
     private List<Client> steadyCluster() {
         Client a = client(A, Map.of(t(0), RUNNING, t(1), RUNNING, t(4), 300L, t(2), 200L), 0, 1);
