@@ -63,8 +63,8 @@ public final class PeerFencer implements AutoCloseable {
     public static final long POLL_MS = 1_000;
     private static final int PROBE_TIMEOUT_MS = 300;
     private static final long EVICT_TIMEOUT_MS = 10_000;
-    static final long FENCE_RETRY_BACKOFF_MS = 5;
-    static final long FENCE_RETRY_BACKOFF_MAX_MS = 50;
+    private static final long FENCE_RETRY_BACKOFF_MS = 5;
+    private static final long FENCE_RETRY_BACKOFF_MAX_MS = 50;
 
     private final Properties producerBase;
     private final Supplier<Set<String>> peers;
