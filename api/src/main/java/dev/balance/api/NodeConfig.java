@@ -160,6 +160,7 @@ public record NodeConfig(
                 .withStandbyReplicas(intValue(env, "STANDBY_REPLICAS", 1))
                 .withGroupInstanceId(nodeId)
                 .withSessionTimeoutMs(longValue(env, "SESSION_TIMEOUT_MS", SESSION_TIMEOUT_MS_DEFAULT))
+                .withReturnSettleMs(longValue(env, "RETURN_SETTLE_MS", StreamsSettings.RETURN_SETTLE_MS_DEFAULT))
                 .withTransactionalStores(!"false".equalsIgnoreCase(env.getOrDefault("TRANSACTIONAL_STATE_STORES", "true").trim()))
                 .withReplication(replication, intValue(env, "MIN_INSYNC_REPLICAS", 1))
                 .withDedupRetentionMs(longValue(env, "DEDUP_RETENTION_MS", StreamsSettings.DEDUP_RETENTION_MS_DEFAULT))

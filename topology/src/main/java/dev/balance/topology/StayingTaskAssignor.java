@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Places active tasks so that a rebalance stops only the partitions it must move (KIP-924).
@@ -57,6 +58,12 @@ public final class StayingTaskAssignor implements TaskAssignor {
     /** How long until the follow-up rebalance that moves a task to a warmed-up copy (default 10 s). */
     public static final String PROBE_INTERVAL_CONFIG = "balance.assignor.probe.interval.ms";
     static final long DEFAULT_PROBE_INTERVAL_MS = 10_000;
+    /**
+     * How long a node that comes back to tasks taken from it (restarted after it died) stays in the group
+     * with copies of them only, before it runs them again (default 10 s; 0 gives them back at once).
+     */
+    public static final String RETURN_SETTLE_CONFIG = "balance.assignor.return.settle.ms";
+    static final long DEFAULT_RETURN_SETTLE_MS = 10_000;
 
     /** {@code Task.LATEST_OFFSET}: the lag Kafka reports for a task the client ran as active until now. */
     static final long RUNNING = -2L;
@@ -71,6 +78,7 @@ public final class StayingTaskAssignor implements TaskAssignor {
     private static final Map<String, Memory> MEMORY = new java.util.concurrent.ConcurrentHashMap<>();
 
     private long probeIntervalMs = DEFAULT_PROBE_INTERVAL_MS;
+    private long returnSettleMs = DEFAULT_RETURN_SETTLE_MS;
     private Memory memory = new Memory();
 
     /**
@@ -82,9 +90,9 @@ public final class StayingTaskAssignor implements TaskAssignor {
      * @param homes      tasks taken from a node that left the group: that node, to give them back first
      *                   when it returns caught up
      */
-    private record Memory(Map<Integer, String> lastOwners, Map<TaskId, String> homes) {
+    private record Memory(Map<Integer, String> lastOwners, Map<TaskId, String> homes, Map<String, Long> returnedAt) {
         Memory() {
-            this(new HashMap<>(), new HashMap<>());
+            this(new HashMap<>(), new HashMap<>(), new HashMap<>());
         }
     }
 
@@ -109,6 +117,13 @@ public final class StayingTaskAssignor implements TaskAssignor {
                 throw new IllegalArgumentException(PROBE_INTERVAL_CONFIG + " must not be negative: " + value);
             }
         }
+        Object settle = configs.get(RETURN_SETTLE_CONFIG);
+        if (settle != null) {
+            returnSettleMs = Long.parseLong(settle.toString().trim());
+            if (returnSettleMs < 0) {
+                throw new IllegalArgumentException(RETURN_SETTLE_CONFIG + " must not be negative: " + settle);
+            }
+        }
         Object applicationId = configs.get("application.id");
         if (applicationId != null) {
             memory = MEMORY.computeIfAbsent(applicationId.toString(), id -> new Memory());
@@ -128,15 +143,33 @@ public final class StayingTaskAssignor implements TaskAssignor {
             tasks.put(task.id(), task.isStateful());
         }
         Plan plan;
+        long now = System.nanoTime();
+        Instant probe = Instant.now().plusMillis(probeIntervalMs);
         synchronized (memory) {
             plan = plan(clients, tasks, configs.acceptableRecoveryLag(), configs.numStandbyReplicas(),
-                    configs.maxWarmupReplicas(), memory.homes(), memory.lastOwners());
+                    configs.maxWarmupReplicas(), memory.homes(), memory.lastOwners(),
+                    new Returns(memory.returnedAt(), now, TimeUnit.MILLISECONDS.toNanos(returnSettleMs)));
         }
         if (!plan.moves().isEmpty() || !plan.warmups().isEmpty()) {
-            log.info("Task assignment: {} placed or moved {}, warm-up copies {}", plan.moves().size(), plan.moves(),
-                    plan.warmups());
+            log.info("Task assignment: {} placed or moved {}, warm-up copies {}{}", plan.moves().size(), plan.moves(),
+                    plan.warmups(), plan.settleUntil().isEmpty() ? ""
+                            : ", returning nodes settling " + plan.settleUntil().keySet() + " (their tasks back in "
+                            + plan.settleUntil().values().stream().map(until -> TimeUnit.NANOSECONDS.toMillis(until - now))
+                                    .toList() + " ms)");
         }
-        Instant probe = Instant.now().plusMillis(probeIntervalMs);
+        // One follow-up for the whole group, on every member: the earliest a warming node asks for (the next
+        // probe) or a returning node's settle ends (just after, so that the follow-up finds it settled).
+        // Each member starts the follow-up itself at the same instant, so its first rebalance gathers the
+        // group at once: asked by one member only, the others would learn of it from their next heartbeat
+        // (up to 500 ms), and under exactly-once a member commits nothing from its join to its assignment.
+        Instant followup = plan.warmingClients().isEmpty() ? null : probe;
+        for (long settledAt : plan.settleUntil().values()) {
+            Instant due = Instant.now().plusNanos(Math.max(0, settledAt - System.nanoTime()) + SETTLE_MARGIN_NANOS);
+            followup = followup == null || due.isBefore(followup) ? due : followup;
+        }
+        if (followup != null && followup.isAfter(probe)) {
+            followup = probe;
+        }
         List<KafkaStreamsAssignment> out = new ArrayList<>();
         for (Client client : clients) {
             Set<AssignedTask> assigned = new HashSet<>();
@@ -147,8 +180,8 @@ public final class StayingTaskAssignor implements TaskAssignor {
                 assigned.add(new AssignedTask(task, AssignedTask.Type.STANDBY));
             }
             KafkaStreamsAssignment assignment = KafkaStreamsAssignment.of(client.id, assigned);
-            if (plan.warmingClients().contains(client.id)) {
-                assignment = assignment.withFollowupRebalance(probe);
+            if (followup != null) {
+                assignment = assignment.withFollowupRebalance(followup);
             }
             out.add(assignment);
         }
@@ -156,8 +189,21 @@ public final class StayingTaskAssignor implements TaskAssignor {
     }
 
     /** What {@link #plan} decided beyond keeping tasks in place: for the log and the tests. */
-    record Plan(List<String> moves, List<String> warmups, Set<ProcessId> warmingClients) {
+    record Plan(List<String> moves, List<String> warmups, Set<ProcessId> warmingClients,
+                Map<ProcessId, Long> settleUntil) {
     }
+
+    /**
+     * Returning nodes: when each (by name) was first seen back in the group while tasks taken from it ran
+     * elsewhere, the clock ({@link System#nanoTime}) of this plan, and how long a returning node settles.
+     */
+    record Returns(Map<String, Long> returnedAt, long nowNanos, long settleNanos) {
+        static Returns none() {
+            return new Returns(new HashMap<>(), 0, 0);
+        }
+    }
+
+    private static final long SETTLE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /**
      * The assignment itself, on plain data: fills each client's {@code active} and {@code standby} sets.
@@ -168,12 +214,13 @@ public final class StayingTaskAssignor implements TaskAssignor {
      * @param lastOwners the name of each partition's owner before this plan (updated with this plan's)
      */
     static Plan plan(List<Client> clients, Map<TaskId, Boolean> tasks, long acceptableLag, int standbys,
-                     int maxWarmups, Map<TaskId, String> homes, Map<Integer, String> lastOwners) {
+                     int maxWarmups, Map<TaskId, String> homes, Map<Integer, String> lastOwners, Returns returns) {
         List<String> moves = new ArrayList<>();
         List<String> warmups = new ArrayList<>();
         Set<ProcessId> warming = new HashSet<>();
+        Map<ProcessId, Long> settleUntil = new TreeMap<>();
         if (clients.isEmpty()) {
-            return new Plan(moves, warmups, warming);
+            return new Plan(moves, warmups, warming, settleUntil);
         }
         Map<TaskId, Client> owner = new HashMap<>();
         // 1. A task stays with the node that ran it when that copy is caught up, or when no copy is
@@ -223,6 +270,37 @@ public final class StayingTaskAssignor implements TaskAssignor {
         Map<Client, Set<TaskId>> warm = new HashMap<>();
         int warmupsLeft = maxWarmups;
         Set<Client> settled = new HashSet<>();
+        // A node back in the group with tasks taken from it when it died settles first: it runs no task
+        // moved to it for returns.settleNanos, only copies of its own tasks, kept up to date, and gets them
+        // back at a follow-up rebalance. Its JVM has just started: running them at once, while its code is
+        // still interpreted and compiling, holds up the other partitions (a transfer's credit leg waits for
+        // its sender's commit), as the chaos test measured. An orphan (its owner gone) may still go to it.
+        Set<String> present = new HashSet<>();
+        clients.forEach(c -> present.add(c.name));
+        returns.returnedAt().keySet().retainAll(present);
+        for (Client client : clients) {
+            List<TaskId> own = new ArrayList<>();
+            homes.forEach((task, home) -> {
+                if (home.equals(client.name) && !client.active.contains(task)) {
+                    own.add(task);
+                }
+            });
+            if (own.isEmpty()) {
+                returns.returnedAt().remove(client.name);
+                continue;
+            }
+            long since = returns.returnedAt().computeIfAbsent(client.name, name -> returns.nowNanos());
+            if (returns.nowNanos() - since >= returns.settleNanos()) {
+                continue;
+            }
+            settled.add(client);
+            settleUntil.put(client.id, since + returns.settleNanos());
+            for (TaskId task : new TreeSet<>(own)) {
+                if (warm.computeIfAbsent(client, c -> new TreeSet<>()).add(task)) {
+                    warmups.add(task + "@" + client.id);
+                }
+            }
+        }
         while (true) {
             Client recipient = clients.stream().filter(c -> !settled.contains(c))
                     .min(Comparator.comparingDouble(Client::load).thenComparing(c -> c.id)).orElse(null);
@@ -306,7 +384,8 @@ public final class StayingTaskAssignor implements TaskAssignor {
             homes.remove(entry.getKey(), entry.getValue().name);
         }
         homes.keySet().retainAll(tasks.keySet());
-        return new Plan(moves, warmups, warming);
+        returns.returnedAt().keySet().retainAll(homes.values());
+        return new Plan(moves, warmups, warming, settleUntil);
     }
 
     /** Whether moving one task from {@code donor} to {@code recipient} leaves them no further apart. */

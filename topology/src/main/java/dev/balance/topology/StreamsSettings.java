@@ -36,6 +36,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param sessionTimeoutMs       how long the group coordinator waits for a silent member before it moves the
  *                               member's partitions; with static membership, also how long a restart may take
  *                               without moving anything
+ * @param returnSettleMs         how long a node that returns after it died runs copies of its former tasks
+ *                               before it takes them back ({@link StayingTaskAssignor#RETURN_SETTLE_CONFIG})
  */
 public record StreamsSettings(
         String applicationId,
@@ -57,11 +59,14 @@ public record StreamsSettings(
         long rocksDbWriteBufferBytes,
         String groupInstanceId,
         long sessionTimeoutMs,
-        boolean transactionalStores) {
+        boolean transactionalStores,
+        long returnSettleMs) {
 
     public static final long DEDUP_RETENTION_MS_DEFAULT = Duration.ofDays(7).toMillis();
     /** The consumer's own default; a node sets its own (SESSION_TIMEOUT_MS). */
     public static final long SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+    /** How long a returning node runs copies of its former tasks before it takes them back (RETURN_SETTLE_MS). */
+    public static final long RETURN_SETTLE_MS_DEFAULT = StayingTaskAssignor.DEFAULT_RETURN_SETTLE_MS;
     /** Kafka refuses longer group instance ids; Streams appends {@code -<thread index>} to ours. */
     private static final int GROUP_INSTANCE_ID_MAX = 200;
     /**
@@ -96,6 +101,7 @@ public record StreamsSettings(
         require(groupInstanceId == null || validGroupInstanceId(groupInstanceId),
                 "groupInstanceId must be 1.." + GROUP_INSTANCE_ID_MAX + " characters of [A-Za-z0-9._-]");
         require(sessionTimeoutMs >= 3 && sessionTimeoutMs <= Integer.MAX_VALUE, "sessionTimeoutMs must be 3..2^31-1");
+        require(returnSettleMs >= 0, "returnSettleMs must not be negative");
     }
 
     /** What Kafka accepts as a group instance id, less room for the thread suffix Streams appends. */
@@ -108,7 +114,8 @@ public record StreamsSettings(
     public static StreamsSettings localDefaults(String bootstrapServers, String stateDir) {
         return new StreamsSettings("balance-node", bootstrapServers, KafkaClientProperties.none(), stateDir, null,
                 TopicNames.defaults(), Currencies.defaults(), DEDUP_RETENTION_MS_DEFAULT, 1_000, 10_000, 2, 100, (short) 1, 1, 0,
-                1024L * 1024 * 1024, 512L * 1024 * 1024, null, SESSION_TIMEOUT_MS_DEFAULT, true);
+                1024L * 1024 * 1024, 512L * 1024 * 1024, null, SESSION_TIMEOUT_MS_DEFAULT, true,
+                RETURN_SETTLE_MS_DEFAULT);
     }
 
     public StreamsSettings withApplicationId(String id) {
@@ -145,6 +152,12 @@ public record StreamsSettings(
     public StreamsSettings withStreamThreads(int threads) {
         Copy copy = new Copy(this);
         copy.streamThreads = threads;
+        return copy.build();
+    }
+
+    public StreamsSettings withReturnSettleMs(long settleMs) {
+        Copy copy = new Copy(this);
+        copy.returnSettleMs = settleMs;
         return copy.build();
     }
 
@@ -232,6 +245,7 @@ public record StreamsSettings(
         private String groupInstanceId;
         private long sessionTimeoutMs;
         private boolean transactionalStores;
+        private long returnSettleMs;
 
         Copy(StreamsSettings from) {
             applicationId = from.applicationId;
@@ -254,6 +268,7 @@ public record StreamsSettings(
             groupInstanceId = from.groupInstanceId;
             sessionTimeoutMs = from.sessionTimeoutMs;
             transactionalStores = from.transactionalStores;
+            returnSettleMs = from.returnSettleMs;
         }
 
         StreamsSettings build() {
@@ -261,7 +276,7 @@ public record StreamsSettings(
                     topics, currencies,
                     dedupRetentionMs, purgeIntervalMs, purgeBatchMax, streamThreads, commitIntervalMs, replicationFactor,
                     minInsyncReplicas, standbyReplicas, rocksDbCacheBytes, rocksDbWriteBufferBytes, groupInstanceId,
-                    sessionTimeoutMs, transactionalStores);
+                    sessionTimeoutMs, transactionalStores, returnSettleMs);
         }
     }
 
@@ -296,6 +311,8 @@ public record StreamsSettings(
         // are). Kafka's default assignor also swapped the survivors' own tasks when a node died.
         props.put(StreamsConfig.TASK_ASSIGNOR_CLASS_CONFIG, StayingTaskAssignor.class.getName());
         props.put(StayingTaskAssignor.PROBE_INTERVAL_CONFIG, StayingTaskAssignor.DEFAULT_PROBE_INTERVAL_MS);
+        // A node back after it died first runs copies of its former tasks, then takes them back.
+        props.put(StayingTaskAssignor.RETURN_SETTLE_CONFIG, returnSettleMs);
         // Kafka's own follow-up rebalances (used by its assignors): one minute, Kafka's minimum.
         props.put(StreamsConfig.PROBING_REBALANCE_INTERVAL_MS_CONFIG, 60_000L);
         // The classic protocol: static membership is not supported by the streams protocol (KIP-1071).

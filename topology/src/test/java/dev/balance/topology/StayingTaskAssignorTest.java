@@ -40,6 +40,10 @@ class StayingTaskAssignorTest {
 
     private final Map<TaskId, String> homes = new HashMap<>();
     private final Map<Integer, String> lastOwners = new HashMap<>();
+    private final Map<String, Long> returnedAt = new HashMap<>();
+    private static final long SETTLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    /** The plans' clock (nanoseconds). */
+    private long now = 1_000_000_000L;
 
     @Test
     void aSteadyClusterKeepsEveryTaskWhereItRuns() {
@@ -86,15 +90,56 @@ class StayingTaskAssignorTest {
     void aRestartedNodeGetsItsOwnTasksBackOnceCaughtUpAndNoOtherMoves() {
         plan(steadyCluster());
         cDies();
+        now += SETTLE_NANOS;
         // C is back with its state folder: a few thousand records behind on everything it held, and
         // about as far behind on 0 and 2 (its standbys) as on 4 and 5: only the memory tells them apart.
+        cReturnsAndSettles(1_500L);
+        now += SETTLE_NANOS;
         List<Client> clients = cReturns(1_500L);
         Plan plan = plan(clients);
 
         assertThat(actives(clients)).isEqualTo(Map.of(A, set(0, 1), B, set(2, 3), C, set(4, 5)));
         assertThat(plan.moves()).containsExactlyInAnyOrder(t(4) + "->" + C, t(5) + "->" + C);
+        assertThat(plan.settleUntil()).isEmpty();
         assertThat(homes).isEmpty();
+        assertThat(returnedAt).isEmpty();
         assertValid(clients, 1);
+    }
+
+    @Test
+    void aRestartedNodeFirstSettlesWithCopiesOfItsOwnTasksAndGetsThemBackWhenTheSettleIsOver() {
+        plan(steadyCluster());
+        cDies();
+        now += SETTLE_NANOS;
+        List<Client> back = cReturnsAndSettles(1_500L);
+        assertThat(back.get(2).standby).contains(t(4), t(5));
+
+        // A rebalance before the settle is over (another node's move, say) still leaves C's tasks alone.
+        now += SETTLE_NANOS - 1;
+        List<Client> early = cReturns(1_500L);
+        Plan plan = plan(early);
+        assertThat(actives(early)).isEqualTo(Map.of(A, set(0, 1, 4), B, set(2, 3, 5), C, Set.of()));
+        assertThat(plan.settleUntil()).containsEntry(C, now + 1);
+
+        now += 1;
+        List<Client> settled = cReturns(1_500L);
+        plan(settled);
+        assertThat(actives(settled)).isEqualTo(Map.of(A, set(0, 1), B, set(2, 3), C, set(4, 5)));
+    }
+
+    @Test
+    void aReturningNodeThatDiesWhileItSettlesStartsItsSettleAgainWhenItComesBack() {
+        plan(steadyCluster());
+        cDies();
+        cReturnsAndSettles(1_500L);
+        now += SETTLE_NANOS / 2;
+        cDies();
+        assertThat(returnedAt).isEmpty();
+        now += SETTLE_NANOS;
+        List<Client> back = cReturns(1_500L);
+        Plan plan = plan(back);
+        assertThat(actives(back).get(C)).isEmpty();
+        assertThat(plan.settleUntil()).containsEntry(C, now + SETTLE_NANOS);
     }
 
     @Test
@@ -105,6 +150,8 @@ class StayingTaskAssignorTest {
         }
         cDies();
         // Without the memory the lowest lag would pick 0 and 2, the survivors' own partitions.
+        cReturnsAndSettles(1_000L);
+        now += SETTLE_NANOS;
         List<Client> clients = cReturns(1_000L);
         plan(clients);
 
@@ -205,13 +252,15 @@ class StayingTaskAssignorTest {
             Map<TaskId, Boolean> stateful = new TreeMap<>();
             tasks.forEach(task -> stateful.put(task, true));
             int standbys = random.nextInt(3);
-            StayingTaskAssignor.plan(clients, stateful, ACCEPTABLE_LAG, standbys, 2, homes, lastOwners);
+            StayingTaskAssignor.plan(clients, stateful, ACCEPTABLE_LAG, standbys, 2, homes, lastOwners,
+                    new StayingTaskAssignor.Returns(returnedAt, now, random.nextBoolean() ? 0 : SETTLE_NANOS));
+            now += random.nextInt(2) * SETTLE_NANOS;
             assertValid(clients, standbys, tasks);
         }
     }
 
     @Test
-    void kafkasOwnValidationAcceptsTheAssignmentAndTheWarmingNodeAsksForAFollowUp() {
+    void kafkasOwnValidationAcceptsTheAssignmentAndTheWarmingNodeAsksForAFollowUpForAll() {
         Map<TaskId, Long> running = new HashMap<>();
         Map<TaskId, Long> far = new HashMap<>();
         for (TaskId task : TASKS) {
@@ -236,8 +285,26 @@ class StayingTaskAssignorTest {
                 .hasSize(6);
         assertThat(byClient.get(D).tasks().values()).isNotEmpty()
                 .allSatisfy(t -> assertThat(t.type()).isEqualTo(KafkaStreamsAssignment.AssignedTask.Type.STANDBY));
+        // Every member starts the follow-up at the same instant, so the rebalance gathers them at once.
         assertThat(byClient.get(D).followupRebalanceDeadline()).isPresent();
-        assertThat(byClient.get(A).followupRebalanceDeadline()).isEmpty();
+        assertThat(byClient.get(A).followupRebalanceDeadline()).isEqualTo(byClient.get(D).followupRebalanceDeadline());
+    }
+
+    @Test
+    void withNothingToWarmOrSettleNoMemberAsksForAFollowUp() {
+        Map<TaskId, Long> running = new HashMap<>();
+        for (TaskId task : TASKS) {
+            running.put(task, RUNNING);
+        }
+        Map<ProcessId, KafkaStreamsState> states = new TreeMap<>();
+        states.put(A, new State(A, new TreeSet<>(TASKS), running));
+        StayingTaskAssignor assignor = new StayingTaskAssignor();
+        assignor.configure(Map.of("application.id", "assignor-test-" + UUID.randomUUID()));
+
+        TaskAssignor.TaskAssignment assignment = assignor.assign(new Application(states));
+
+        assertThat(assignment.assignment()).singleElement()
+                .satisfies(a -> assertThat(a.followupRebalanceDeadline()).isEmpty());
     }
 
     // ---- helpers
@@ -269,7 +336,24 @@ class StayingTaskAssignorTest {
     private Plan plan(List<Client> clients, List<TaskId> tasks) {
         Map<TaskId, Boolean> stateful = new TreeMap<>();
         tasks.forEach(task -> stateful.put(task, true));
-        return StayingTaskAssignor.plan(clients, stateful, ACCEPTABLE_LAG, 1, 2, homes, lastOwners);
+        return StayingTaskAssignor.plan(clients, stateful, ACCEPTABLE_LAG, 1, 2, homes, lastOwners,
+                new StayingTaskAssignor.Returns(returnedAt, now, SETTLE_NANOS));
+    }
+
+    /**
+     * C has just come back: it runs nothing yet, holds copies of its own tasks 4 and 5, and asks for a
+     * follow-up rebalance when its settle is over; nothing else moves.
+     */
+    private List<Client> cReturnsAndSettles(long standbyLag) {
+        List<Client> clients = cReturns(standbyLag);
+        Plan plan = plan(clients);
+        assertThat(actives(clients)).isEqualTo(Map.of(A, set(0, 1, 4), B, set(2, 3, 5), C, Set.of()));
+        assertThat(plan.moves()).isEmpty();
+        assertThat(clients.get(2).standby).contains(t(4), t(5));
+        assertThat(plan.settleUntil()).isEqualTo(Map.of(C, now + SETTLE_NANOS));
+        assertThat(homes).isEqualTo(Map.of(t(4), C.toString(), t(5), C.toString()));
+        assertValid(clients, 1);
+        return clients;
     }
 
     private static void assertValid(List<Client> clients, int standbys) {

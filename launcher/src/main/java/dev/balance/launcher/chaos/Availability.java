@@ -111,6 +111,13 @@ final class Availability {
                 lowest5 = Math.min(lowest5, rate(verdicts, t, t + 5 * SECOND, others) / baselineOthers);
             }
         }
+        // The same ratio over each second of the baseline itself: how low a second falls with no fault at
+        // all (the load's own spread), against which the seconds after the kill can be read.
+        double lowestBefore = Double.MAX_VALUE;
+        for (long t = killed - 20 * SECOND; t + SECOND <= killed; t += SECOND) {
+            lowestBefore = Math.min(lowestBefore, rate(verdicts, t, t + SECOND, others) / baselineOthers);
+        }
+        figures.put("others_lowest_ratio_1s_before_kill", round(lowestBefore));
         figures.put("others_ratio_by_second", ratios);
         figures.put("others_lowest_ratio_1s", round(lowest));
         figures.put("others_lowest_ratio_5s", round(lowest5));
