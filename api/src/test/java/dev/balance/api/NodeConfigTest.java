@@ -107,6 +107,7 @@ class NodeConfigTest {
                 .containsEntry("main.consumer.session.timeout.ms", 15_000)
                 .containsEntry("main.consumer.heartbeat.interval.ms", 500)
                 .containsEntry("num.standby.replicas", 1)
+                .containsEntry("balance.assignor.return.settle.ms", 10_000L)
                 .containsEntry("group.protocol", "classic")
                 .containsEntry("processing.guarantee", "exactly_once_v2");
     }
@@ -124,6 +125,14 @@ class NodeConfigTest {
         assertThat(config.shutdownTimeoutMs()).isEqualTo(5_000);
         assertThat(props).containsEntry("main.consumer.session.timeout.ms", 6_000)
                 .containsEntry("main.consumer.heartbeat.interval.ms", 500);
+    }
+
+    @Test
+    void shouldTakeTheReturnSettleFromTheEnvironmentAndRefuseANegativeOne() {
+        assertThat(NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "RETURN_SETTLE_MS", "0")).streams().toProperties())
+                .containsEntry("balance.assignor.return.settle.ms", 0L);
+        assertThatThrownBy(() -> NodeConfig.fromEnv(Map.of("DEV_MODE", "true", "RETURN_SETTLE_MS", "-1")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("returnSettleMs");
     }
 
     @Test

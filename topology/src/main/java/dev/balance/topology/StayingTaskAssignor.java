@@ -360,7 +360,11 @@ public final class StayingTaskAssignor implements TaskAssignor {
             for (Map.Entry<Client, Set<TaskId>> w : warm.entrySet()) {
                 if (w.getValue().contains(task) && w.getKey() != active) {
                     w.getKey().standby.add(task);
-                    copies++;
+                    // A settling node's copy comes on top of the standbys: should the owner die while the
+                    // returning node restarts again, a standby still holds the task's state.
+                    if (!settleUntil.containsKey(w.getKey().id)) {
+                        copies++;
+                    }
                 }
             }
             List<Client> candidates = new ArrayList<>();

@@ -351,6 +351,9 @@ class StayingTaskAssignorTest {
         assertThat(plan.moves()).isEmpty();
         assertThat(clients.get(2).standby).contains(t(4), t(5));
         assertThat(plan.settleUntil()).isEqualTo(Map.of(C, now + SETTLE_NANOS));
+        // Its copies come on top of the standbys: A's tasks still have theirs on B, B's on A.
+        assertThat(clients.get(1).standby).contains(t(4));
+        assertThat(clients.get(0).standby).contains(t(5));
         assertThat(homes).isEqualTo(Map.of(t(4), C.toString(), t(5), C.toString()));
         assertValid(clients, 1);
         return clients;

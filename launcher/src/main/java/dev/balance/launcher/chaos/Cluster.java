@@ -164,6 +164,13 @@ final class Cluster implements AutoCloseable {
         if (session != null && !session.isBlank()) {
             env.put("SESSION_TIMEOUT_MS", session);
         }
+        // And any other setting of the nodes: CHAOS_RETURN_SETTLE_MS=0 runs them with RETURN_SETTLE_MS=0.
+        for (String name : List.of("RETURN_SETTLE_MS", "COMMIT_INTERVAL_MS", "PRODUCER_LINGER_MS")) {
+            String value = System.getenv("CHAOS_" + name);
+            if (value != null && !value.isBlank()) {
+                env.put(name, value.trim());
+            }
+        }
         // KAFKA_LOG_LEVEL=info puts Kafka's rebalance and restore steps in the nodes' logs.
         String kafkaLogLevel = System.getenv("KAFKA_LOG_LEVEL");
         if (kafkaLogLevel != null && !kafkaLogLevel.isBlank()) {
