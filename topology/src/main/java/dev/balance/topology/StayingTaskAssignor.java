@@ -46,6 +46,10 @@ import java.util.concurrent.TimeUnit;
  *       follow-up rebalance is asked for after {@link #PROBE_INTERVAL_CONFIG}, which moves the task once
  *       the copy has caught up. A node that joins (added, or restarted after a kill) therefore gets its
  *       share only from copies that are ready, and the survivors' other tasks never move.</li>
+ *   <li><b>A node back after it died settles first</b> ({@link #RETURN_SETTLE_CONFIG}): it holds copies
+ *       of its former tasks, on top of their standbys, and gets them back at a follow-up rebalance once
+ *       the settle is over, its JVM no longer just started. A follow-up is asked of every member for the
+ *       same instant, so the rebalance gathers the group at once.</li>
  *   <li><b>Standby copies</b> ({@code num.standby.replicas}) go to the nodes with the most of the task's
  *       state already, then to the node holding the fewest copies of the same owner's tasks (so a dead
  *       node's tasks go to several survivors), then the fewest copies; warm-ups count as copies.</li>
@@ -198,9 +202,6 @@ public final class StayingTaskAssignor implements TaskAssignor {
      * elsewhere, the clock ({@link System#nanoTime}) of this plan, and how long a returning node settles.
      */
     record Returns(Map<String, Long> returnedAt, long nowNanos, long settleNanos) {
-        static Returns none() {
-            return new Returns(new HashMap<>(), 0, 0);
-        }
     }
 
     private static final long SETTLE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -212,6 +213,7 @@ public final class StayingTaskAssignor implements TaskAssignor {
      * @param homes      tasks whose owner left, by that owner's name (updated: set when a task is orphaned,
      *                   cleared when it is back home)
      * @param lastOwners the name of each partition's owner before this plan (updated with this plan's)
+     * @param returns    when returning nodes came back (updated), the plan's clock and the settle
      */
     static Plan plan(List<Client> clients, Map<TaskId, Boolean> tasks, long acceptableLag, int standbys,
                      int maxWarmups, Map<TaskId, String> homes, Map<Integer, String> lastOwners, Returns returns) {
