@@ -155,6 +155,7 @@ public final class Chaos {
             cluster.startBroker();
             cluster.awaitBroker(180_000);
             events.log("broker up on " + cluster.bootstrap());
+            cluster.prepareClassArchive(events::log);
             // The scale scenario adds its last node under load.
             int initial = options.scenario().equals(SCALE) ? options.nodes() - 1 : options.nodes();
             for (int i = 0; i < initial; i++) {
