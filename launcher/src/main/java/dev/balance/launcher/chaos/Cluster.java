@@ -192,23 +192,29 @@ final class Cluster implements AutoCloseable {
             deleteTree(state);
         }
         Files.createDirectories(state);
-        Map<String, String> env = common();
-        env.put("START_API", "true");
-        env.put("START_SINK_MYSQL", "false");
-        env.put("START_SINK_REDIS", "false");
-        env.put("HTTP_PORT", Integer.toString(nodePorts[i]));
-        env.put("NODE_PORT", Integer.toString(nodePorts[i]));
-        env.put("NODE_ID", "chaos-node-" + i);
-        env.put("STATE_DIR", state.toString());
-        env.put("LOG_DIR", dir.resolve("node-" + i + "/logs").toString());
-        env.put("STREAM_THREADS", "1");
+        Map<String, String> env = nodeEnv(nodePorts[i], "chaos-node-" + i, state, dir.resolve("node-" + i + "/logs"));
         if (options.scenario().equals(Chaos.SCALE)) {
             // A node removed for good leaves the group at its stop, so its partitions move at once.
             env.put("LEAVE_GROUP_ON_SHUTDOWN", "true");
         }
+        nodes[i] = start(launcher("-Xmx320m"), env, dir.resolve("node-" + i + "/stdout.log"));
+    }
+
+    /** A balance node's settings: the API only, one stream thread, a small RocksDB budget. */
+    private Map<String, String> nodeEnv(int port, String nodeId, Path state, Path logs) {
+        Map<String, String> env = common();
+        env.put("START_API", "true");
+        env.put("START_SINK_MYSQL", "false");
+        env.put("START_SINK_REDIS", "false");
+        env.put("HTTP_PORT", Integer.toString(port));
+        env.put("NODE_PORT", Integer.toString(port));
+        env.put("NODE_ID", nodeId);
+        env.put("STATE_DIR", state.toString());
+        env.put("LOG_DIR", logs.toString());
+        env.put("STREAM_THREADS", "1");
         env.put("ROCKSDB_CACHE_MB", "32");
         env.put("ROCKSDB_WRITE_BUFFER_MB", "16");
-        nodes[i] = start(launcher("-Xmx320m"), env, dir.resolve("node-" + i + "/stdout.log"));
+        return env;
     }
 
     synchronized void killNode(int i) throws InterruptedException {
@@ -250,16 +256,7 @@ final class Cluster implements AutoCloseable {
 
     /** 200 from the node's /ready. */
     boolean ready(int i) {
-        try {
-            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(nodeUrl(i).resolve("/ready"))
-                    .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding());
-            return response.statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return answers200(nodeUrl(i).resolve("/ready"));
     }
 
     /** The records the node's /ready says its restores under way have to restore, summed; 0 when none. */
@@ -369,12 +366,14 @@ final class Cluster implements AutoCloseable {
         return start(command, reconcileEnv(), output);
     }
 
-    private List<String> launcher(String heap) {
+    /** The launcher's command line (nodes, sinks), with the class archive once there is one. */
+    private List<String> launcher(String heap, String... jvmOptions) {
         List<String> command = new ArrayList<>(List.of(java, heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
         Path archive = classArchive;
         if (archive != null) {
             command.add("-XX:SharedArchiveFile=" + archive);
         }
+        command.addAll(List.of(jvmOptions));
         command.addAll(List.of("-cp", options.nodeClasspath(), "dev.balance.launcher.Launcher"));
         return command;
     }
@@ -412,23 +411,13 @@ final class Cluster implements AutoCloseable {
         Path training = dir.resolve("class-archive");
         Path partial = dir.getParent().resolve(archive.getFileName() + "." + runId + ".tmp");
         int port = freePort();
-        Map<String, String> env = common();
+        Map<String, String> env = nodeEnv(port, "chaos-class-archive", training.resolve("state"),
+                training.resolve("logs"));
         env.put("APPLICATION_ID", runId + "-class-archive");
-        env.put("START_API", "true");
-        env.put("START_SINK_MYSQL", "false");
-        env.put("START_SINK_REDIS", "false");
-        env.put("HTTP_PORT", Integer.toString(port));
-        env.put("NODE_PORT", Integer.toString(port));
-        env.put("NODE_ID", "chaos-class-archive");
-        env.put("STATE_DIR", training.resolve("state").toString());
-        env.put("LOG_DIR", training.resolve("logs").toString());
-        env.put("STREAM_THREADS", "1");
         env.put("LEAVE_GROUP_ON_SHUTDOWN", "true");
         env.put("EVICT_DEAD_NODES", "false");
-        env.put("ROCKSDB_CACHE_MB", "32");
-        env.put("ROCKSDB_WRITE_BUFFER_MB", "16");
-        List<String> command = List.of(java, "-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-XX:ArchiveClassesAtExit=" + partial, "-cp", options.nodeClasspath(), "dev.balance.launcher.Launcher");
+        // classArchive is still null here: the training node runs without one.
+        List<String> command = launcher("-Xmx320m", "-XX:ArchiveClassesAtExit=" + partial);
         long started = System.nanoTime();
         Process node = null;
         try {
